@@ -1,0 +1,60 @@
+/* cmd_init.c: bkp init --repo URL --pub FILE. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "error.h"
+#include "keys.h"
+#include "repo.h"
+
+static const char usage[] =
+"usage: bkp init --repo URL --pub FILE\n"
+"\n"
+"Creates a repository at URL (a local directory, new or empty) for the\n"
+"public keys in FILE (repo.pub from bkp keygen).\n"
+"\n"
+"  -r, --repo URL   the repository\n"
+"  -k, --pub FILE   public key file\n"
+"  -h, --help       this text\n";
+
+struct init_args {
+	const char *repo, *pub;
+};
+
+static int
+on_opt(int c, const char *arg, void *ctx)
+{
+	struct init_args *a = ctx;
+
+	if (c == 'r')
+		a->repo = arg;
+	else if (c == 'k')
+		a->pub = arg;
+	return 0;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repo", required_argument, NULL, 'r' },
+		{ "pub", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct init_args a = { NULL, NULL };
+	struct bkp_pubkey pub;
+	char id[REPO_ID_HEX];
+	int rc;
+
+	if ((rc = cli_parse(argc, argv, usage, opts, on_opt, &a)) != 0)
+		return rc > 0 ? 0 : rc;
+	if (a.repo == NULL)
+		return cli_missing("init", "--repo URL");
+	if (a.pub == NULL)
+		return cli_missing("init", "--pub FILE");
+	if ((rc = pubkey_load(a.pub, &pub)) != 0 ||
+	    (rc = repo_init(a.repo, NULL, &pub, id)) != 0)
+		return rc;
+	printf("created repository %s at %s\n", id, a.repo);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* log.c: one-line messages on stderr, progress on a terminal only. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+
+static int verbose;
+static int progress_shown;
+
+void
+log_set_verbose(int v)
+{
+	verbose = v;
+}
+
+int
+log_verbose(void)
+{
+	return verbose;
+}
+
+static void
+vline(const char *kind, const char *fmt, va_list ap, const char *suffix)
+{
+	log_progress_end();
+	fprintf(stderr, "bkp: %s", kind);
+	vfprintf(stderr, fmt, ap);
+	if (suffix)
+		fprintf(stderr, ": %s", suffix);
+	fputc('\n', stderr);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline("error: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_errno(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vline("error: ", fmt, ap, strerror(e));
+	va_end(ap);
+	errno = e;
+}
+
+int
+log_errno_code(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vline("error: ", fmt, ap, strerror(e));
+	va_end(ap);
+	return bkp_from_errno(e);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vline("", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	va_start(ap, fmt);
+	fputs("\r\033[K", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	progress_shown = 1;
+}
+
+void
+log_progress_end(void)
+{
+	if (!progress_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}

@@ -1,0 +1,384 @@
+/* policy.c: the policy file parser, on top of inih. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "error.h"
+#include "log.h"
+#include "policy.h"
+
+#define POLICY_MAX (1 << 20)
+
+enum key_type { K_STR, K_LIST, K_BOOL, K_SIZE, K_INT, K_PATH };
+
+struct key_def {
+	const char *section, *key;
+	enum key_type type;
+	size_t offset;
+	int64_t min, max;	/* K_INT, K_SIZE */
+	int required;
+};
+
+#define F(field) offsetof(struct policy, field)
+static const struct key_def keys[] = {
+	{ "policy", "name", K_STR, F(name), 0, 0, 1 },
+	{ "source", "paths", K_LIST, F(paths), 0, 0, 1 },
+	{ "source", "exclude", K_LIST, F(excludes), 0, 0, 0 },
+	{ "source", "one_file_system", K_BOOL, F(one_file_system), 0, 0, 0 },
+	{ "repository", "url", K_PATH, F(repo_url), 0, 0, 1 },
+	{ "repository", "identity", K_PATH, F(identity), 0, 0, 0 },
+	{ "repository", "known_hosts", K_PATH, F(known_hosts), 0, 0, 0 },
+	{ "keys", "public", K_PATH, F(pubkey), 0, 0, 1 },
+	{ "keys", "signing", K_PATH, F(signkey), 0, 0, 1 },
+	{ "backup", "part_size", K_SIZE, F(part_size), 1 << 20,
+	    (int64_t)1 << 36, 0 },
+	{ "backup", "compression", K_INT, F(zstd_level), 1, 19, 0 },
+	{ "backup", "threads", K_INT, F(threads), 0, 64, 0 },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct parse {
+	struct policy *p;
+	const char *name;
+	char *dir;		/* of the file, for relative paths */
+	const char *text;
+	size_t len, pos;
+	int line;
+	int errors;
+	int seen[NKEYS];
+	int oom;
+};
+
+static void
+perr(struct parse *ps, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		log_error("%s:%d: %s", ps->name, line, msg);
+	else
+		log_error("%s: %s", ps->name, msg);
+	ps->errors++;
+}
+
+/* inih reads through this, so that we know the line being handled. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	size_t n = 0;
+
+	if (ps->pos >= ps->len)
+		return NULL;
+	while (ps->pos < ps->len && n + 1 < (size_t)num) {
+		char c = ps->text[ps->pos++];
+
+		str[n++] = c;
+		if (c == '\n')
+			break;
+	}
+	str[n] = '\0';
+	ps->line++;
+	return str;
+}
+
+int64_t
+policy_parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if ((*end == 'b' || *end == 'B') && shift)
+		end++;
+	if (*end != '\0' || v > (unsigned long long)INT64_MAX >> shift)
+		return -1;
+	return (int64_t)(v << shift);
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static int
+parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static char *
+resolve(struct parse *ps, const char *v)
+{
+	char *s;
+
+	if (*v == '/' || strstr(v, "://") != NULL || ps->dir == NULL)
+		return strdup(v);
+	if (asprintf(&s, "%s/%s", ps->dir, v) == -1)
+		return NULL;
+	return s;
+}
+
+static int
+list_add(struct strlist *l, const char *v)
+{
+	char **p = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+
+	if (p == NULL)
+		return -1;
+	l->v = p;
+	if ((l->v[l->n] = strdup(v)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static int
+set_value(struct parse *ps, const struct key_def *k, const char *v)
+{
+	char *field = (char *)ps->p + k->offset;
+	int64_t n;
+
+	switch (k->type) {
+	case K_STR:
+	case K_PATH:
+		free(*(char **)field);
+		*(char **)field = k->type == K_STR ? strdup(v) : resolve(ps, v);
+		return *(char **)field ? 0 : (ps->oom = 1, 0);
+	case K_LIST:
+		if (*v != '\0' && list_add((struct strlist *)field, v) != 0)
+			ps->oom = 1;
+		return 0;
+	case K_BOOL:
+		return parse_bool(v, (int *)field);
+	case K_SIZE:
+		n = policy_parse_size(v);
+		if (n < k->min || n > k->max)
+			return -1;
+		*(uint64_t *)field = (uint64_t)n;
+		return 0;
+	case K_INT:
+		return parse_int(v, k->min, k->max, (int64_t *)field);
+	}
+	return -1;
+}
+
+static const char *
+type_hint(const struct key_def *k)
+{
+	static char buf[96];
+
+	switch (k->type) {
+	case K_BOOL:
+		return "expected yes or no";
+	case K_SIZE:
+		return "expected a size such as 64M";
+	case K_INT:
+		snprintf(buf, sizeof(buf), "expected a whole number from "
+		    "%lld to %lld", (long long)k->min, (long long)k->max);
+		return buf;
+	default:
+		return "bad value";
+	}
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	int known_section = 0;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key_def *k = &keys[i];
+
+		if (strcmp(section, k->section) != 0)
+			continue;
+		known_section = 1;
+		if (strcmp(name, k->key) != 0)
+			continue;
+		if (ps->seen[i] && k->type != K_LIST)
+			perr(ps, ps->line, "[%s] %s given twice", section,
+			    name);
+		ps->seen[i] = ps->line;
+		if (set_value(ps, k, value) != 0)
+			perr(ps, ps->line, "[%s] %s = %s: %s", section, name,
+			    value, type_hint(k));
+		return 1;
+	}
+	if (known_section)
+		perr(ps, ps->line, "unknown key '%s' in section [%s]", name,
+		    section);
+	else
+		perr(ps, ps->line, "unknown section [%s]", section);
+	return 1;
+}
+
+static void
+check_required(struct parse *ps)
+{
+	struct policy *p = ps->p;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].required && !ps->seen[i])
+			perr(ps, 0, "missing [%s] %s", keys[i].section,
+			    keys[i].key);
+	for (size_t i = 0; i < p->paths.n; i++)
+		if (p->paths.v[i][0] != '/')
+			perr(ps, ps->seen[1], "[source] paths: '%s' is not "
+			    "an absolute path", p->paths.v[i]);
+	if (p->name && (strchr(p->name, '/') || p->name[0] == '.' ||
+	    strlen(p->name) > 64))
+		perr(ps, ps->seen[0], "[policy] name: use at most 64 "
+		    "characters, no '/' and no leading '.'");
+}
+
+int
+policy_parse(const char *text, size_t len, const char *name,
+    struct policy **pp)
+{
+	struct parse ps;
+	struct policy *p;
+	char *copy = NULL;
+	int line;
+
+	*pp = NULL;
+	memset(&ps, 0, sizeof(ps));
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -BKP_ENOMEM;
+	p->part_size = 64 << 20;
+	p->zstd_level = 3;
+	p->threads = 2;
+	ps.p = p;
+	ps.name = name;
+	ps.text = text;
+	ps.len = len;
+	if ((p->file = strdup(name)) == NULL || (copy = strdup(name)) == NULL ||
+	    (ps.dir = strdup(dirname(copy))) == NULL) {
+		free(copy);
+		policy_free(p);
+		return -BKP_ENOMEM;
+	}
+	free(copy);
+	/* Debian's inih reads these at run time: long lines (paths) are
+	 * allowed, and ';' inside values is not a comment. */
+	ini_max_line = PATH_MAX + 512;
+	ini_use_stack = false;
+	ini_allow_inline_comments = false;
+	if (memchr(text, '\0', len) != NULL)
+		perr(&ps, 0, "contains a NUL byte; not a policy file");
+	else if ((line = ini_parse_stream(reader, &ps, handler, &ps)) > 0)
+		perr(&ps, line, "syntax error (expected [section] or "
+		    "key = value)");
+	else if (line < 0)
+		ps.oom = 1;
+	if (ps.errors == 0 && !ps.oom)
+		check_required(&ps);
+	free(ps.dir);
+	if (ps.oom || ps.errors) {
+		policy_free(p);
+		return ps.oom && !ps.errors ? -BKP_ENOMEM : -BKP_ECONFIG;
+	}
+	*pp = p;
+	return 0;
+}
+
+int
+policy_load(const char *path, struct policy **pp)
+{
+	FILE *f;
+	char *text;
+	size_t n;
+	int rc;
+
+	*pp = NULL;
+	if ((f = fopen(path, "re")) == NULL) {
+		rc = log_errno_code("%s: cannot read policy", path);
+		return rc == -BKP_ENOTFOUND ? -BKP_ECONFIG : rc;
+	}
+	if ((text = malloc(POLICY_MAX + 1)) == NULL) {
+		fclose(f);
+		return -BKP_ENOMEM;
+	}
+	n = fread(text, 1, POLICY_MAX + 1, f);
+	rc = ferror(f) ? log_errno_code("%s: cannot read policy", path) : 0;
+	fclose(f);
+	if (rc == 0 && n > POLICY_MAX) {
+		log_error("%s: larger than %d bytes; not a policy file", path,
+		    POLICY_MAX);
+		rc = -BKP_ECONFIG;
+	}
+	if (rc == 0)
+		rc = policy_parse(text, n, path, pp);
+	free(text);
+	return rc;
+}
+
+static void
+strlist_release(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->file);
+	free(p->name);
+	strlist_release(&p->paths);
+	strlist_release(&p->excludes);
+	free(p->repo_url);
+	free(p->identity);
+	free(p->known_hosts);
+	free(p->pubkey);
+	free(p->signkey);
+	free(p);
+}

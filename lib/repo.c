@@ -1,0 +1,333 @@
+/* repo.c: repository config, layout and listing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "log.h"
+#include "repo.h"
+
+static const char CONFIG_MAGIC[8] = "BKPREPO\0";
+#define CONFIG_MAX 8192
+#define CHECK_LEN 32
+
+struct repo {
+	struct transport *t;
+	struct repo_config config;
+};
+
+int
+repo_config_encode(const struct repo_config *c, struct wbuf *w)
+{
+	uint8_t check[CHECK_LEN];
+
+	wbuf_put(w, CONFIG_MAGIC, 8);
+	wbuf_u32(w, REPO_FORMAT_VERSION);
+	wbuf_put(w, c->id, REPO_ID_LEN);
+	wbuf_put(w, c->box_pk, 32);
+	wbuf_u32(w, c->nsigners);
+	for (uint32_t i = 0; i < c->nsigners; i++)
+		wbuf_put(w, c->signers[i], 32);
+	if (w->failed)
+		return -BKP_ENOMEM;
+	crypto_generichash(check, CHECK_LEN, w->data, w->len, NULL, 0);
+	wbuf_put(w, check, CHECK_LEN);
+	return wbuf_status(w);
+}
+
+int
+repo_config_decode(const uint8_t *p, size_t n, struct repo_config *c,
+    const char *name)
+{
+	uint8_t magic[8], check[CHECK_LEN];
+	uint32_t version;
+	struct rbuf r;
+
+	memset(c, 0, sizeof(*c));
+	rbuf_init(&r, p, n);
+	rbuf_get(&r, magic, 8);
+	version = rbuf_u32(&r);
+	if (!rbuf_ok(&r) || memcmp(magic, CONFIG_MAGIC, 8) != 0) {
+		log_error("%s: not a bkp repository config", name);
+		return -BKP_EREPO;
+	}
+	if (version != REPO_FORMAT_VERSION) {
+		log_error("%s: repository format version %u is not supported "
+		    "(this bkp reads version %d); upgrade bkp", name, version,
+		    REPO_FORMAT_VERSION);
+		return -BKP_EREPO;
+	}
+	rbuf_get(&r, c->id, REPO_ID_LEN);
+	rbuf_get(&r, c->box_pk, 32);
+	c->nsigners = rbuf_u32(&r);
+	if (c->nsigners == 0 || c->nsigners > REPO_MAX_SIGNERS)
+		goto bad;
+	for (uint32_t i = 0; i < c->nsigners; i++)
+		rbuf_get(&r, c->signers[i], 32);
+	if (!rbuf_ok(&r) || r.left != CHECK_LEN)
+		goto bad;
+	crypto_generichash(check, CHECK_LEN, p, n - CHECK_LEN, NULL, 0);
+	if (sodium_memcmp(check, p + n - CHECK_LEN, CHECK_LEN) != 0)
+		goto bad;
+	return 0;
+bad:
+	log_error("%s: repository config is damaged", name);
+	return -BKP_ECORRUPT;
+}
+
+static int
+refuse_nonempty(void *arg, const char *name)
+{
+	const char *url = arg;
+
+	log_error("%s: directory is not empty (found %s); bkp init needs a "
+	    "new or empty directory", url, name);
+	return -BKP_EREPO;
+}
+
+int
+repo_init(const char *url, const struct transport_opts *opts,
+    const struct bkp_pubkey *pub, char id_hex[REPO_ID_HEX])
+{
+	struct transport_opts o = { 0 };
+	struct transport *t = NULL;
+	struct repo_config c;
+	struct wbuf w;
+	int rc;
+
+	wbuf_init(&w);
+	memset(&c, 0, sizeof(c));
+	randombytes_buf(c.id, REPO_ID_LEN);
+	memcpy(c.box_pk, pub->box_pk, 32);
+	c.nsigners = 1;
+	memcpy(c.signers[0], pub->sign_pk, 32);
+	if (opts)
+		o = *opts;
+	o.create = 1;
+	if ((rc = transport_open(url, &o, &t)) != 0)
+		goto out;
+	if ((rc = transport_list(t, "", refuse_nonempty, (void *)url)) != 0)
+		goto out;
+	if ((rc = repo_config_encode(&c, &w)) != 0 ||
+	    (rc = transport_mkdir(t, "sets")) != 0 ||
+	    (rc = transport_put(t, "config", w.data, w.len)) != 0)
+		goto out;
+	sodium_bin2hex(id_hex, REPO_ID_HEX, c.id, REPO_ID_LEN);
+out:
+	wbuf_release(&w);
+	transport_close(t);
+	return rc;
+}
+
+int
+repo_open(const char *url, const struct transport_opts *opts,
+    struct repo **rp)
+{
+	struct repo *r;
+	uint8_t *data = NULL;
+	size_t len;
+	char name[1024];
+	int rc;
+
+	*rp = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -BKP_ENOMEM;
+	if ((rc = transport_open(url, opts, &r->t)) != 0)
+		goto err;
+	snprintf(name, sizeof(name), "%s/config", url);
+	if ((rc = transport_stat(r->t, "config", &(uint64_t){0})) != 0) {
+		if (rc == -BKP_ENOTFOUND) {
+			log_error("%s: not a bkp repository (no config); "
+			    "create one with bkp init", url);
+			rc = -BKP_EREPO;
+		}
+		goto err;
+	}
+	if ((rc = transport_get(r->t, "config", CONFIG_MAX, &data,
+	    &len)) != 0 ||
+	    (rc = repo_config_decode(data, len, &r->config, name)) != 0)
+		goto err;
+	free(data);
+	*rp = r;
+	return 0;
+err:
+	free(data);
+	repo_close(r);
+	return rc;
+}
+
+void
+repo_close(struct repo *r)
+{
+	if (r == NULL)
+		return;
+	transport_close(r->t);
+	free(r);
+}
+
+struct transport *
+repo_transport(struct repo *r)
+{
+	return r->t;
+}
+
+const struct repo_config *
+repo_config(const struct repo *r)
+{
+	return &r->config;
+}
+
+const char *
+repo_url(const struct repo *r)
+{
+	return transport_url(r->t);
+}
+
+void
+repo_id_hex(const struct repo *r, char out[REPO_ID_HEX])
+{
+	sodium_bin2hex(out, REPO_ID_HEX, r->config.id, REPO_ID_LEN);
+}
+
+int
+repo_trusts_signer(const struct repo *r, const uint8_t pk[32])
+{
+	for (uint32_t i = 0; i < r->config.nsigners; i++)
+		if (sodium_memcmp(r->config.signers[i], pk, 32) == 0)
+			return 1;
+	return 0;
+}
+
+void
+repo_new_setid(int64_t now_ns, char id[SETID_LEN + 1])
+{
+	time_t secs = (time_t)(now_ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(id, SETID_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(id + 16, SETID_LEN + 1 - 16, "-%08x", randombytes_random());
+}
+
+int
+repo_setid_valid(const char *s)
+{
+	static const char shape[] = "dddddddd"
+	    "Tdddddd"
+	    "Z-xxxxxxxx";
+
+	if (strlen(s) != SETID_LEN)
+		return 0;
+	for (int i = 0; i < SETID_LEN; i++) {
+		char c = s[i];
+
+		switch (shape[i]) {
+		case 'd':
+			if (c < '0' || c > '9')
+				return 0;
+			break;
+		case 'x':
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+				return 0;
+			break;
+		default:
+			if (c != shape[i])
+				return 0;
+		}
+	}
+	return 1;
+}
+
+void
+repo_set_path(const char *setid, const char *name, char *out)
+{
+	snprintf(out, REPO_PATH_MAX, "sets/%s/%s", setid, name);
+}
+
+void
+repo_part_name(uint32_t index, char out[32])
+{
+	snprintf(out, 32, "part-%06u", index);
+}
+
+struct list_ctx {
+	struct repo *r;
+	struct repo_setlist *l;
+	size_t cap;
+	int rc;
+};
+
+static int
+add_set(void *arg, const char *name)
+{
+	struct list_ctx *c = arg;
+	struct repo_setlist *l = c->l;
+	char path[REPO_PATH_MAX];
+	uint64_t size;
+	int rc;
+
+	if (!repo_setid_valid(name))
+		return 0;
+	if (l->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		void *ids = realloc(l->ids, cap * sizeof(*l->ids));
+
+		if (ids == NULL)
+			return -BKP_ENOMEM;
+		l->ids = ids;
+		if ((ids = realloc(l->sealed, cap)) == NULL)
+			return -BKP_ENOMEM;
+		l->sealed = ids;
+		c->cap = cap;
+	}
+	repo_set_path(name, "seal", path);
+	rc = transport_stat(c->r->t, path, &size);
+	if (rc != 0 && rc != -BKP_ENOTFOUND)
+		return rc;
+	memcpy(l->ids[l->n], name, SETID_LEN + 1);
+	l->sealed[l->n] = rc == 0;
+	l->n++;
+	return 0;
+}
+
+static int
+cmp_ids(const void *a, const void *b)
+{
+	return memcmp(a, b, SETID_LEN);
+}
+
+int
+repo_list_sets(struct repo *r, struct repo_setlist *l)
+{
+	struct list_ctx c = { r, l, 0, 0 };
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	rc = transport_list(r->t, "sets", add_set, &c);
+	if (rc == -BKP_ENOTFOUND)
+		rc = 0;
+	if (rc != 0) {
+		repo_setlist_release(l);
+		return rc;
+	}
+	/* Sort ids and their sealed flags together. */
+	for (size_t i = 0; i < l->n; i++)
+		l->ids[i][SETID_LEN] = (char)l->sealed[i];
+	qsort(l->ids, l->n, sizeof(*l->ids), cmp_ids);
+	for (size_t i = 0; i < l->n; i++) {
+		l->sealed[i] = (uint8_t)l->ids[i][SETID_LEN];
+		l->ids[i][SETID_LEN] = '\0';
+	}
+	return 0;
+}
+
+void
+repo_setlist_release(struct repo_setlist *l)
+{
+	free(l->ids);
+	free(l->sealed);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,203 @@
+/* setreader.c: reading a set back, checking everything against its seal. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "datakey.h"
+#include "error.h"
+#include "log.h"
+#include "setreader.h"
+#include "stream.h"
+
+#define PART_MAGIC "BKPPART"
+#define MANIFEST_MAGIC "BKPMANI"
+#define MANIFEST_MAX ((size_t)4 << 30)
+
+struct setreader {
+	struct repo *r;
+	struct seal seal;
+	uint8_t *datakey;	/* NULL without the secret key */
+};
+
+int
+setreader_load_seal(struct repo *r, const char *setid,
+    const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s)
+{
+	char path[REPO_PATH_MAX], name[1024];
+	uint8_t *data;
+	size_t len;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	repo_set_path(setid, "seal", path);
+	snprintf(name, sizeof(name), "%s/%s", repo_url(r), path);
+	if ((rc = transport_get(repo_transport(r), path, SEAL_MAX, &data,
+	    &len)) != 0)
+		return rc;
+	rc = seal_decode(data, len, trusted, ntrusted, s, name);
+	free(data);
+	if (rc == 0 && strcmp(s->setid, setid) != 0) {
+		log_error("%s: seal belongs to set %s (moved or replayed)",
+		    name, s->setid);
+		seal_release(s);
+		rc = -BKP_ECORRUPT;
+	}
+	return rc;
+}
+
+/* Reads the key object, checks it against the seal, and opens it. */
+static int
+open_datakey(struct setreader *sr, const struct bkp_seckey *sec)
+{
+	char path[REPO_PATH_MAX], name[1024];
+	uint8_t *data, hash[32];
+	size_t len;
+	int rc;
+
+	repo_set_path(sr->seal.setid, "key", path);
+	snprintf(name, sizeof(name), "%s/%s", repo_url(sr->r), path);
+	if ((rc = transport_get(repo_transport(sr->r), path, DATAKEY_MAX,
+	    &data, &len)) != 0)
+		return rc;
+	crypto_generichash(hash, 32, data, len, NULL, 0);
+	if (len != sr->seal.key.size ||
+	    sodium_memcmp(hash, sr->seal.key.hash, 32) != 0) {
+		log_error("%s: does not match its seal (damaged or replaced)",
+		    name);
+		rc = -BKP_ECORRUPT;
+	} else
+		rc = datakey_open(data, len, sec, &sr->datakey, name);
+	free(data);
+	return rc;
+}
+
+int
+setreader_open(struct repo *r, const char *setid,
+    const uint8_t (*trusted)[32], size_t ntrusted,
+    const struct bkp_seckey *sec, struct setreader **srp)
+{
+	struct setreader *sr;
+	int rc;
+
+	*srp = NULL;
+	if ((sr = calloc(1, sizeof(*sr))) == NULL)
+		return -BKP_ENOMEM;
+	sr->r = r;
+	if ((rc = setreader_load_seal(r, setid, trusted, ntrusted,
+	    &sr->seal)) != 0)
+		goto err;
+	if (sec && (rc = open_datakey(sr, sec)) != 0)
+		goto err;
+	*srp = sr;
+	return 0;
+err:
+	setreader_free(sr);
+	return rc;
+}
+
+void
+setreader_free(struct setreader *sr)
+{
+	if (sr == NULL)
+		return;
+	seal_release(&sr->seal);
+	datakey_free(sr->datakey);
+	free(sr);
+}
+
+const struct seal *
+setreader_seal(const struct setreader *sr)
+{
+	return &sr->seal;
+}
+
+static int
+open_object(struct setreader *sr, const char *name, uint64_t index,
+    const struct seal_object *o, const char *magic, struct istream **isp)
+{
+	struct transport_reader *tr;
+	char path[REPO_PATH_MAX], label[1024];
+	uint8_t subkey[32], ad[DATAKEY_AD_LEN];
+	struct istream *is;
+	int rc;
+
+	*isp = NULL;
+	if (sr->datakey == NULL) {
+		log_error("reading set contents needs the secret key");
+		return -BKP_EKEY;
+	}
+	repo_set_path(sr->seal.setid, name, path);
+	snprintf(label, sizeof(label), "%s/%s", repo_url(sr->r), path);
+	if ((rc = transport_read_open(repo_transport(sr->r), path, &tr)) != 0)
+		return rc;
+	datakey_subkey(sr->datakey, index, subkey);
+	datakey_ad(sr->seal.setid, index, ad);
+	is = istream_zstd_new(istream_decrypt_new(istream_hash_expect_new(
+	    istream_transport_new(tr), o->hash, o->size, label), magic,
+	    subkey, ad, sizeof(ad), label));
+	sodium_memzero(subkey, sizeof(subkey));
+	if (is == NULL)
+		return -BKP_ENOMEM;
+	*isp = is;
+	return 0;
+}
+
+int
+setreader_manifest(struct setreader *sr, struct manifest **mp)
+{
+	struct istream *is;
+	struct wbuf w;
+	uint8_t buf[65536];
+	char label[1024];
+	size_t got;
+	int rc;
+
+	*mp = NULL;
+	wbuf_init(&w);
+	if ((rc = open_object(sr, "manifest", DATAKEY_OBJ_MANIFEST,
+	    &sr->seal.manifest, MANIFEST_MAGIC, &is)) != 0)
+		return rc;
+	snprintf(label, sizeof(label), "%s/sets/%s/manifest", repo_url(sr->r),
+	    sr->seal.setid);
+	do {
+		if ((rc = istream_read(is, buf, sizeof(buf), &got)) != 0)
+			goto out;
+		wbuf_put(&w, buf, got);
+		if (w.len > MANIFEST_MAX) {
+			log_error("%s: manifest too large", label);
+			rc = -BKP_ECORRUPT;
+			goto out;
+		}
+	} while (got > 0);
+	if ((rc = wbuf_status(&w)) != 0 ||
+	    (rc = manifest_decode(w.data, w.len, mp, label)) != 0)
+		goto out;
+	if (strcmp((*mp)->setid, sr->seal.setid) != 0) {
+		log_error("%s: manifest of another set", label);
+		manifest_free(*mp);
+		*mp = NULL;
+		rc = -BKP_ECORRUPT;
+	}
+out:
+	istream_free(is);
+	wbuf_release(&w);
+	return rc;
+}
+
+int
+setreader_part(struct setreader *sr, uint32_t index, struct istream **is)
+{
+	char name[32];
+
+	*is = NULL;
+	if (index >= sr->seal.nparts) {
+		log_error("%s: set %s has no part %u", repo_url(sr->r),
+		    sr->seal.setid, index);
+		return -BKP_ECORRUPT;
+	}
+	repo_part_name(index, name);
+	return open_object(sr, name, DATAKEY_OBJ_PART(index),
+	    &sr->seal.parts[index], PART_MAGIC, is);
+}

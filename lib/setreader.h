@@ -1,0 +1,37 @@
+/* setreader.h: reads a sealed set: seal, data key, manifest and parts.
+ *
+ * Opening checks the seal's signature against the trusted signers; every
+ * object read afterwards is checked against the seal (size and ciphertext
+ * hash) and authenticated while it is decrypted.
+ */
+#ifndef BKP_SETREADER_H
+#define BKP_SETREADER_H
+
+#include <stdint.h>
+
+#include "keys.h"
+#include "manifest.h"
+#include "repo.h"
+#include "seal.h"
+
+struct istream;
+struct setreader;
+
+/* sec may be NULL: then only the seal and ciphertext can be read. */
+int setreader_open(struct repo *r, const char *setid,
+    const uint8_t (*trusted)[32], size_t ntrusted,
+    const struct bkp_seckey *sec, struct setreader **sr);
+void setreader_free(struct setreader *sr);
+const struct seal *setreader_seal(const struct setreader *sr);
+
+/* Decrypts the manifest (needs the secret key). */
+int setreader_manifest(struct setreader *sr, struct manifest **m);
+/* The plaintext pax stream of part index. */
+int setreader_part(struct setreader *sr, uint32_t index,
+    struct istream **is);
+
+/* Reads and checks a seal alone. */
+int setreader_load_seal(struct repo *r, const char *setid,
+    const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s);
+
+#endif

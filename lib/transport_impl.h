@@ -1,0 +1,30 @@
+/* transport_impl.h: what a transport driver provides.  Users of transports
+ * include transport.h only. */
+#ifndef BKP_TRANSPORT_IMPL_H
+#define BKP_TRANSPORT_IMPL_H
+
+#include "transport.h"
+
+struct transport_ops {
+	const char *scheme;	/* URL prefix, "" for local paths */
+	int (*open)(const char *url, const struct transport_opts *opts,
+	    void **ctx);
+	void (*close)(void *ctx);
+	int (*mkdir)(void *ctx, const char *path);
+	int (*list)(void *ctx, const char *dir,
+	    int (*cb)(void *arg, const char *name), void *arg);
+	int (*stat)(void *ctx, const char *path, uint64_t *size);
+	int (*remove)(void *ctx, const char *path);
+	int (*rmdir)(void *ctx, const char *path);
+	int (*read_open)(void *ctx, const char *path, void **f);
+	int (*read)(void *f, void *buf, size_t n, size_t *got);
+	void (*read_close)(void *f);
+	int (*write_open)(void *ctx, const char *path, void **f);
+	int (*write)(void *f, const void *buf, size_t n);
+	int (*write_commit)(void *f);
+	void (*write_abort)(void *f);
+};
+
+extern const struct transport_ops transport_local_ops;
+
+#endif

@@ -1,0 +1,85 @@
+/* catalog.c: listing sets from their seals. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "error.h"
+#include "log.h"
+#include "setreader.h"
+
+static int
+cmp_time(const void *a, const void *b)
+{
+	const struct seal *x = a, *y = b;
+
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	return strcmp(x->setid, y->setid);
+}
+
+int
+catalog_load(struct repo *r, const uint8_t (*trusted)[32], size_t ntrusted,
+    struct catalog *c)
+{
+	struct repo_setlist l;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = repo_list_sets(r, &l)) != 0)
+		return rc;
+	if ((c->sets = calloc(l.n + 1, sizeof(*c->sets))) == NULL ||
+	    (c->interrupted = calloc(l.n + 1, sizeof(*c->interrupted))) ==
+	    NULL) {
+		rc = -BKP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.sealed[i]) {
+			memcpy(c->interrupted[c->ninterrupted++], l.ids[i],
+			    SETID_LEN + 1);
+			continue;
+		}
+		rc = setreader_load_seal(r, l.ids[i], trusted, ntrusted,
+		    &c->sets[c->n]);
+		if (rc == -BKP_ENOMEM)
+			goto out;
+		if (rc != 0) {
+			c->nbad++;
+			continue;
+		}
+		c->n++;
+	}
+	rc = 0;
+	qsort(c->sets, c->n, sizeof(*c->sets), cmp_time);
+out:
+	repo_setlist_release(&l);
+	if (rc != 0)
+		catalog_release(c);
+	return rc;
+}
+
+void
+catalog_release(struct catalog *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		seal_release(&c->sets[i]);
+	free(c->sets);
+	free(c->interrupted);
+	memset(c, 0, sizeof(*c));
+}
+
+const struct seal *
+catalog_pick(const struct catalog *c, const char *setid, const char *url)
+{
+	if (setid == NULL) {
+		if (c->n == 0)
+			log_error("%s: no sealed set to restore", url);
+		return c->n ? &c->sets[c->n - 1] : NULL;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->sets[i].setid, setid) == 0)
+			return &c->sets[i];
+	log_error("%s: no sealed, verified set %s (see bkp snapshots)", url,
+	    setid);
+	return NULL;
+}
