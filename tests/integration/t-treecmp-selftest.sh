@@ -179,7 +179,7 @@ else
 fi
 if [ "$is_root" -eq 1 ]; then
 	fresh
-	chown -h 1:1 "$C/files/owned"
+	chown -h 1 "$C/files/owned"
 	check "owner" 1= '^files/owned: uid: 1234 != 1$'
 	fresh
 	chown -h :1 "$C/links/owned"

@@ -1,0 +1,1 @@
+# libFuzzer targets, built with clang when configured --enable-fuzzers.
