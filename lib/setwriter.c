@@ -77,8 +77,11 @@ object_stack(struct repo *r, const char *setid, const uint8_t *datakey,
 	datakey_subkey(datakey, index, subkey);
 	datakey_ad(setid, index, ad);
 	*hash = ostream_hash_new(ostream_transport_new(w));
-	os = ostream_zstd_new(ostream_encrypt_new(*hash, magic, subkey, ad,
-	    sizeof(ad)), level, threads);
+	os = ostream_encrypt_new(*hash, magic, subkey, ad, sizeof(ad));
+	/* With threads, encryption and writing run beside compression. */
+	if (threads > 0)
+		os = ostream_thread_new(os, 1 << 20, 4);
+	os = ostream_zstd_new(os, level, threads);
 	sodium_memzero(subkey, sizeof(subkey));
 	return os;
 }

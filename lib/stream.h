@@ -58,6 +58,11 @@ struct istream *istream_hash_expect_new(struct istream *next,
 void istream_hash_result(struct istream *is, uint8_t hash[32],
     uint64_t *bytes);
 
+/* Runs the rest of the stack in a worker thread, through nbufs buffers of
+ * bufsize bytes. */
+struct ostream *ostream_thread_new(struct ostream *next, size_t bufsize,
+    size_t nbufs);
+
 /* zstd at level (1..19), with threads worker threads (0: in the caller). */
 struct ostream *ostream_zstd_new(struct ostream *next, int level,
     int threads);
