@@ -33,6 +33,7 @@ struct setwriter {
 	int failed;		/* a stream write failed: the set is lost */
 	int stream_rc;
 	uint32_t part;		/* index of the current part */
+	uint64_t part_bytes;	/* archive bytes in it, before compression */
 	struct seal_object *parts;
 	uint32_t nparts;
 	uint64_t stored;	/* ciphertext of closed parts */
@@ -44,6 +45,7 @@ part_write_cb(struct archive *a, void *arg, const void *buf, size_t n)
 	struct setwriter *sw = arg;
 	int rc;
 
+	sw->part_bytes += n;
 	if ((rc = ostream_write(sw->os, buf, n)) != 0) {
 		sw->stream_rc = rc;
 		archive_set_error(a, EIO, "writing the part failed");
@@ -97,6 +99,7 @@ part_open(struct setwriter *sw)
 		return -BKP_ENOMEM;
 	sw->parts = p;
 	sw->part = sw->nparts;
+	sw->part_bytes = 0;
 	repo_part_name(sw->part, name);
 	repo_set_path(sw->setid, name, path);
 	sw->os = object_stack(sw->r, sw->setid, sw->datakey,
@@ -208,7 +211,7 @@ setwriter_entry_begin(struct setwriter *sw, struct archive_entry *ae,
 	if (sw->failed)
 		return -BKP_EIO;
 	/* Parts open lazily, so a set with nothing new has no part. */
-	if (sw->os && ostream_hash_bytes(sw->hash) >= sw->o.part_size &&
+	if (sw->os && sw->part_bytes >= sw->o.part_size &&
 	    (rc = part_close(sw)) != 0)
 		return rc;
 	if (sw->os == NULL && (rc = part_open(sw)) != 0)

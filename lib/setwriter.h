@@ -20,7 +20,8 @@ struct archive_entry;
 struct setwriter;
 
 struct setwriter_opts {
-	uint64_t part_size;	/* start a new part beyond this (ciphertext) */
+	uint64_t part_size;	/* start a new part beyond this many archive
+				 * bytes (before compression) */
 	int zstd_level;
 	int threads;		/* zstd workers */
 	uint8_t level;		/* LEVEL_FULL / LEVEL_INCR */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -325,6 +327,27 @@ restore_hardlinks(struct extract *x)
 	return 0;
 }
 
+/* Directory times last, deepest first (reverse walk order): writing into a
+ * directory changes its mtime, and a directory that already existed when
+ * its own entry came had its time set too early. */
+static void
+restore_dir_times(struct extract *x)
+{
+	for (size_t i = x->m->n; i-- > 0;) {
+		const struct manifest_entry *e = &x->m->e[i];
+		struct timespec ts[2];
+
+		if (e->type != ENTRY_DIR || !x->done[i])
+			continue;
+		ts[0].tv_sec = e->mtime_sec;
+		ts[0].tv_nsec = e->mtime_nsec;
+		ts[1] = ts[0];
+		if (utimensat(AT_FDCWD, e->path, ts, AT_SYMLINK_NOFOLLOW) != 0)
+			log_warn("%s: cannot set its time: %s", e->path,
+			    strerror(errno));
+	}
+}
+
 static void
 report_missing(struct extract *x)
 {
@@ -370,12 +393,13 @@ extract_all(struct extract *x)
 	if (rc == 0)
 		rc = restore_hardlinks(x);
 	report_missing(x);
-	/* Directory times and permissions are fixed up last. */
+	/* libarchive fixes up the permissions of the directories it made. */
 	if (archive_write_close(x->disk) != ARCHIVE_OK && rc == 0) {
 		log_error("%s: %s", x->o->target,
 		    archive_error_string(x->disk));
 		x->stats->failed++;
 	}
+	restore_dir_times(x);
 	return rc;
 }
 

@@ -6,7 +6,7 @@ what=${1:-test}
 build="build-essential autoconf automake libtool pkg-config
        libarchive-dev libzstd-dev libsodium-dev libssh-dev libinih-dev
        libjson-c-dev check"
-test="clang libclang-rt-14-dev python3 acl attr openssh-server openssh-client
+test="clang libclang-rt-14-dev python3 acl attr strace openssh-server openssh-client
       socat faketime zstd"
 bench="restic borgbackup age time"
 case "$what" in

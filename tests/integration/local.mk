@@ -1,2 +1,8 @@
 # Integration tests: shell scripts against the real binary and real files.
-EXTRA_DIST += tests/integration/lib.sh
+TESTS += \
+	tests/integration/t-treecmp-selftest.sh \
+	tests/integration/t-roundtrip.sh \
+	tests/integration/t-kill.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/mktree.sh \
+	tests/integration/mutate.sh tests/integration/treecmp.py \
+	$(TESTS)
