@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "make a repository key pair and a signing key" },
 	{ "init", cmd_init, "create a repository" },
 	{ "backup", cmd_backup, "back up the sources of a policy" },
+	{ "policy", cmd_policy, "check policy files" },
 	{ "snapshots", cmd_snapshots, "list the sets of a repository" },
 	{ "restore", cmd_restore, "restore a set into a directory" },
 };

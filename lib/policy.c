@@ -316,7 +316,7 @@ policy_parse(const char *text, size_t len, const char *name,
 		    "key = value)");
 	else if (line < 0)
 		ps.oom = 1;
-	if (ps.errors == 0 && !ps.oom)
+	if (!ps.oom)
 		check_required(&ps);
 	free(ps.dir);
 	if (ps.oom || ps.errors) {
