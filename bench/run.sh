@@ -67,8 +67,10 @@ has_tool restic && need restic restic
 has_tool borg && need borg borgbackup
 if has_tool tar; then need tar tar; need zstd zstd; need age age; need age-keygen age; fi
 
+BKP_FROM_ENV=0
 if has_tool bkp; then
     if [ -n "${BKP:-}" ]; then
+        BKP_FROM_ENV=1
         if ! [ -f "$BKP" ] || ! [ -x "$BKP" ]; then die "BKP=$BKP is not an executable file"; fi
     elif [ -f "$TOP/bkp/bkp" ] && [ -x "$TOP/bkp/bkp" ]; then
         BKP=$TOP/bkp/bkp
@@ -394,10 +396,13 @@ BKP_VER=
 if has_tool bkp; then
     BKP_VER=$("$BKP" --version 2>/dev/null | head -n 1 || true)
     [ -n "$BKP_VER" ] || BKP_VER="bkp (no --version)"
-    c=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || true)
+    c=
+    [ "$BKP_FROM_ENV" = 1 ] || c=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || true)
     if [ -n "$c" ]; then
         d=$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
         BKP_VER="$BKP_VER, commit $c${d:+ + uncommitted changes}"
+    elif [ "$BKP_FROM_ENV" = 1 ]; then
+        BKP_VER="$BKP_VER (binary given by \$BKP)"
     else
         BKP_VER="$BKP_VER, no commit yet"
     fi

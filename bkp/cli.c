@@ -53,3 +53,20 @@ cli_missing(const char *cmd, const char *opt)
 	log_error("%s: %s is required; see bkp %s --help", cmd, opt, cmd);
 	return -BKP_EUSAGE;
 }
+
+int
+cli_transport_opt(int c, const char *arg, struct transport_opts *o)
+{
+	switch (c) {
+	case 'I':
+		o->identity = arg;
+		return 1;
+	case 'K':
+		o->known_hosts = arg;
+		return 1;
+	case 'A':
+		o->accept_new_host_key = 1;
+		return 1;
+	}
+	return 0;
+}

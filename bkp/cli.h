@@ -5,6 +5,8 @@
 
 #include <getopt.h>
 
+#include "transport.h"
+
 /* A subcommand returns 0, BKP_EWARN, or a negative BKP_E* status. */
 struct command {
 	const char *name;
@@ -18,6 +20,21 @@ struct command {
 int cli_parse(int argc, char **argv, const char *usage,
     const struct option *opts, int (*on_opt)(int c, const char *arg,
     void *ctx), void *ctx);
+
+/* The options of commands that take --repo URL: how to reach an SFTP
+ * repository.  Commands list CLI_TRANSPORT_OPTIONS in their option table,
+ * CLI_TRANSPORT_HELP in their usage, and pass every option to
+ * cli_transport_opt first (1: it was one of these). */
+#define CLI_TRANSPORT_OPTIONS \
+	{ "identity", required_argument, NULL, 'I' }, \
+	{ "known-hosts", required_argument, NULL, 'K' }, \
+	{ "accept-new-host-key", no_argument, NULL, 'A' }
+#define CLI_TRANSPORT_HELP \
+"  -I, --identity FILE         SSH private key (default: ssh-agent, then\n" \
+"                              ~/.ssh/id_*)\n" \
+"  -K, --known-hosts FILE      known_hosts file (default ~/.ssh/known_hosts)\n" \
+"  -A, --accept-new-host-key   trust an SFTP server seen for the first time\n"
+int cli_transport_opt(int c, const char *arg, struct transport_opts *o);
 
 /* Reports a missing required option. */
 int cli_missing(const char *cmd, const char *opt);

@@ -32,6 +32,7 @@ static const char usage[] =
 "  -l, --level LEVEL   full, incr or auto\n"
 "  -c, --checksum      re-read files that look unchanged and compare hashes\n"
 "  -j, --json          print the result as JSON\n"
+"  -A, --accept-new-host-key  trust an SFTP server seen for the first time\n"
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 success, 1 completed with warnings (files that vanished,\n"
@@ -42,7 +43,7 @@ enum level_arg { ARG_AUTO, ARG_FULL, ARG_INCR };
 struct backup_args {
 	const char *policy;
 	enum level_arg level;
-	int checksum, json;
+	int checksum, json, accept_new_host_key;
 };
 
 struct backup_run {
@@ -88,6 +89,9 @@ on_opt(int c, const char *arg, void *ctx)
 	case 'j':
 		a->json = 1;
 		break;
+	case 'A':
+		a->accept_new_host_key = 1;
+		break;
 	}
 	return 0;
 }
@@ -103,15 +107,20 @@ now_ns(void)
 
 /* The keys of the policy must be the repository's. */
 static int
-open_repository(struct backup_run *r)
+open_repository(struct backup_run *r, int accept_new_host_key)
 {
+	struct transport_opts o = {
+		.identity = r->p->identity,
+		.known_hosts = r->p->known_hosts,
+		.accept_new_host_key = accept_new_host_key,
+	};
 	char want[KEY_ID_HEX], have[KEY_ID_HEX];
 	const struct repo_config *c;
 	int rc;
 
 	if ((rc = pubkey_load(r->p->pubkey, &r->pub)) != 0 ||
 	    (rc = signkey_load(r->p->signkey, &r->sig)) != 0 ||
-	    (rc = repo_open(r->p->repo_url, NULL, &r->repo)) != 0)
+	    (rc = repo_open(r->p->repo_url, &o, &r->repo)) != 0)
 		return rc;
 	c = repo_config(r->repo);
 	if (sodium_memcmp(c->box_pk, r->pub.box_pk, 32) != 0) {
@@ -262,6 +271,7 @@ cmd_backup(int argc, char **argv)
 		{ "level", required_argument, NULL, 'l' },
 		{ "checksum", no_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "accept-new-host-key", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -278,7 +288,7 @@ cmd_backup(int argc, char **argv)
 	if (gethostname(r.host, sizeof(r.host) - 1) != 0)
 		strcpy(r.host, "unknown");
 	if ((rc = policy_load(a.policy, &r.p)) != 0 ||
-	    (rc = open_repository(&r)) != 0 ||
+	    (rc = open_repository(&r, a.accept_new_host_key)) != 0 ||
 	    (rc = choose_parent(&r, a.level)) != 0 ||
 	    (rc = write_set(&r, a.checksum)) != 0)
 		goto out;

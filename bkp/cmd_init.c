@@ -7,17 +7,20 @@
 #include "repo.h"
 
 static const char usage[] =
-"usage: bkp init --repo URL --pub FILE\n"
+"usage: bkp init --repo URL --pub FILE [SFTP OPTIONS]\n"
 "\n"
-"Creates a repository at URL (a local directory, new or empty) for the\n"
-"public keys in FILE (repo.pub from bkp keygen).\n"
+"Creates a repository at URL (a local directory or\n"
+"sftp://user@host[:port]/path, new or empty) for the public keys in FILE\n"
+"(repo.pub from bkp keygen).\n"
 "\n"
 "  -r, --repo URL   the repository\n"
 "  -k, --pub FILE   public key file\n"
-"  -h, --help       this text\n";
+"  -h, --help       this text\n"
+CLI_TRANSPORT_HELP;
 
 struct init_args {
 	const char *repo, *pub;
+	struct transport_opts topts;
 };
 
 static int
@@ -25,6 +28,8 @@ on_opt(int c, const char *arg, void *ctx)
 {
 	struct init_args *a = ctx;
 
+	if (cli_transport_opt(c, arg, &a->topts))
+		return 0;
 	if (c == 'r')
 		a->repo = arg;
 	else if (c == 'k')
@@ -39,9 +44,10 @@ cmd_init(int argc, char **argv)
 		{ "repo", required_argument, NULL, 'r' },
 		{ "pub", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TRANSPORT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct init_args a = { NULL, NULL };
+	struct init_args a = { 0 };
 	struct bkp_pubkey pub;
 	char id[REPO_ID_HEX];
 	int rc;
@@ -53,7 +59,7 @@ cmd_init(int argc, char **argv)
 	if (a.pub == NULL)
 		return cli_missing("init", "--pub FILE");
 	if ((rc = pubkey_load(a.pub, &pub)) != 0 ||
-	    (rc = repo_init(a.repo, NULL, &pub, id)) != 0)
+	    (rc = repo_init(a.repo, &a.topts, &pub, id)) != 0)
 		return rc;
 	printf("created repository %s at %s\n", id, a.repo);
 	return 0;

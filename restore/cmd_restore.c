@@ -19,6 +19,7 @@
 static const char usage[] =
 "usage: bkp restore --repo URL --key FILE [--set ID] --target DIR\n"
 "                   [--passphrase-file FILE] [--numeric-owner] [--json]\n"
+"                   [SFTP OPTIONS]\n"
 "\n"
 "Restores a set (the newest by default) into DIR, which must be empty or\n"
 "absent.  Entries keep their paths below DIR.  Every file's content is\n"
@@ -34,11 +35,13 @@ static const char usage[] =
 "  -t, --target DIR            where to restore\n"
 "  -n, --numeric-owner         restore owners by number, not by name\n"
 "  -j, --json                  print the result as JSON\n"
-"  -h, --help                  this text\n";
+"  -h, --help                  this text\n"
+CLI_TRANSPORT_HELP;
 
 struct restore_args {
 	const char *repo, *key, *passfile, *set, *target;
 	int numeric_owner, json;
+	struct transport_opts topts;
 };
 
 static int
@@ -46,6 +49,8 @@ on_opt(int c, const char *arg, void *ctx)
 {
 	struct restore_args *a = ctx;
 
+	if (cli_transport_opt(c, arg, &a->topts))
+		return 0;
 	switch (c) {
 	case 'r': a->repo = arg; break;
 	case 'k': a->key = arg; break;
@@ -123,6 +128,7 @@ cmd_restore(int argc, char **argv)
 		{ "numeric-owner", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TRANSPORT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct restore_args a = { 0 };
@@ -147,7 +153,7 @@ cmd_restore(int argc, char **argv)
 	/* Only seals signed by the signer the key's owner trusts count: the
 	 * repository itself is untrusted. */
 	if ((rc = seckey_load(a.key, a.passfile, &sec)) != 0 ||
-	    (rc = repo_open(a.repo, NULL, &repo)) != 0 ||
+	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0 ||
 	    (rc = catalog_load(repo, &sec->sign_pk, 1, &cat)) != 0)
 		goto out;
 	if ((s = catalog_pick(&cat, a.set, a.repo)) == NULL) {

@@ -12,7 +12,7 @@
 #include "repo.h"
 
 static const char usage[] =
-"usage: bkp snapshots --repo URL [--policy NAME] [--json]\n"
+"usage: bkp snapshots --repo URL [--policy NAME] [--json] [SFTP OPTIONS]\n"
 "\n"
 "Lists the sets of a repository from their seals, oldest first, and the\n"
 "interrupted sets (no seal) separately.  Seals are checked against the\n"
@@ -21,11 +21,13 @@ static const char usage[] =
 "  -r, --repo URL      the repository\n"
 "  -P, --policy NAME   only the sets of this policy\n"
 "  -j, --json          print JSON\n"
-"  -h, --help          this text\n";
+"  -h, --help          this text\n"
+CLI_TRANSPORT_HELP;
 
 struct snap_args {
 	const char *repo, *policy;
 	int json;
+	struct transport_opts topts;
 };
 
 static int
@@ -33,6 +35,8 @@ on_opt(int c, const char *arg, void *ctx)
 {
 	struct snap_args *a = ctx;
 
+	if (cli_transport_opt(c, arg, &a->topts))
+		return 0;
 	if (c == 'r')
 		a->repo = arg;
 	else if (c == 'P')
@@ -136,6 +140,7 @@ cmd_snapshots(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TRANSPORT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct snap_args a = { 0 };
@@ -148,7 +153,7 @@ cmd_snapshots(int argc, char **argv)
 		return rc > 0 ? 0 : rc;
 	if (a.repo == NULL)
 		return cli_missing("snapshots", "--repo URL");
-	if ((rc = repo_open(a.repo, NULL, &repo)) != 0)
+	if ((rc = repo_open(a.repo, &a.topts, &repo)) != 0)
 		return rc;
 	cfg = repo_config(repo);
 	if ((rc = catalog_load(repo, (const uint8_t (*)[32])cfg->signers,
