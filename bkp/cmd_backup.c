@@ -275,7 +275,7 @@ cmd_backup(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct backup_args a = { NULL, ARG_AUTO, 0, 0 };
+	struct backup_args a = { .level = ARG_AUTO };
 	struct backup_run r;
 	int rc;
 
