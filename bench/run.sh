@@ -119,6 +119,28 @@ LOGS=$WORK/logs
 mkdir -p "$LOGS"
 CORPUS=$WORK/corpus
 
+# bkp's version and commit, taken now, before the run
+BKP_VER=
+if has_tool bkp; then
+    BKP_ORIG=$BKP
+    BKP_VER=$("$BKP_ORIG" --version 2>/dev/null | head -n 1 || true)
+    [ -n "$BKP_VER" ] || BKP_VER="bkp (no --version)"
+    c=
+    [ "$BKP_FROM_ENV" = 1 ] || c=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || true)
+    if [ -n "$c" ]; then
+        d=$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
+        BKP_VER="$BKP_VER, commit $c${d:+ + uncommitted changes}"
+    elif [ "$BKP_FROM_ENV" = 1 ]; then
+        BKP_VER="$BKP_VER (binary given by \$BKP)"
+    else
+        BKP_VER="$BKP_VER, no commit yet"
+    fi
+    # Run a private copy, so a rebuild during the run cannot mix versions.
+    mkdir -p "$WORK/bin"
+    cp "$BKP_ORIG" "$WORK/bin/bkp"
+    BKP=$WORK/bin/bkp
+fi
+
 # Secrets reach the tools through the environment only, never argv.
 PASS=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 export BKP_PASSPHRASE=$PASS RESTIC_PASSWORD=$PASS BORG_PASSPHRASE=$PASS
@@ -392,21 +414,6 @@ T1=$(date +%s)
 
 # ------------------------------------------------------------------ report
 ver() { "$@" 2>/dev/null | head -n 1 || true; }
-BKP_VER=
-if has_tool bkp; then
-    BKP_VER=$("$BKP" --version 2>/dev/null | head -n 1 || true)
-    [ -n "$BKP_VER" ] || BKP_VER="bkp (no --version)"
-    c=
-    [ "$BKP_FROM_ENV" = 1 ] || c=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || true)
-    if [ -n "$c" ]; then
-        d=$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
-        BKP_VER="$BKP_VER, commit $c${d:+ + uncommitted changes}"
-    elif [ "$BKP_FROM_ENV" = 1 ]; then
-        BKP_VER="$BKP_VER (binary given by \$BKP)"
-    else
-        BKP_VER="$BKP_VER, no commit yet"
-    fi
-fi
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 kib2mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }

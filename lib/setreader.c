@@ -134,9 +134,12 @@ open_object(struct setreader *sr, const char *name, uint64_t index,
 		return rc;
 	datakey_subkey(sr->datakey, index, subkey);
 	datakey_ad(sr->seal.setid, index, ad);
-	is = istream_zstd_new(istream_decrypt_new(istream_hash_expect_new(
-	    istream_transport_new(tr), o->hash, o->size, label), magic,
-	    subkey, ad, sizeof(ad), label));
+	/* Fetching, decrypting and decompressing run in a thread of their
+	 * own, beside the caller's parsing, hashing and writing. */
+	is = istream_thread_new(istream_zstd_new(istream_decrypt_new(
+	    istream_hash_expect_new(istream_transport_new(tr), o->hash,
+	    o->size, label), magic, subkey, ad, sizeof(ad), label)),
+	    1 << 20, 4);
 	sodium_memzero(subkey, sizeof(subkey));
 	if (is == NULL)
 		return -BKP_ENOMEM;

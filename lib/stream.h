@@ -62,6 +62,9 @@ void istream_hash_result(struct istream *is, uint8_t hash[32],
  * bufsize bytes. */
 struct ostream *ostream_thread_new(struct ostream *next, size_t bufsize,
     size_t nbufs);
+/* Reads ahead from the rest of the stack in a worker thread. */
+struct istream *istream_thread_new(struct istream *next, size_t bufsize,
+    size_t nbufs);
 
 /* zstd at level (1..19), with threads worker threads (0: in the caller). */
 struct ostream *ostream_zstd_new(struct ostream *next, int level,

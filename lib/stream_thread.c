@@ -1,9 +1,15 @@
-/* stream_thread.c: hands the bytes to the rest of the stack in another
- * thread, so that the filters below (encryption, hashing, the transport)
- * run beside the ones above (reading, hashing, compressing).
+/* stream_thread.c: filters that move the rest of a stack into another
+ * thread, so that what is above and what is below run side by side.
  *
- * A fixed ring of buffers bounds the memory; the writer waits when all
- * are full.  An error below is returned by the next write or by close.
+ * Writing: the bytes written are handed to a worker thread that writes them
+ * to the filters below (encryption, hashing, the transport) while the
+ * caller goes on reading, hashing and compressing.
+ * Reading: a worker thread pulls from the filters below (transport,
+ * decryption, decompression) ahead of the caller, who parses and writes.
+ *
+ * Both use one ring of fixed buffers, which bounds the memory: a producer
+ * waits when all are full, a consumer when all are empty.  An error on
+ * the worker's side is returned by the caller's next call.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,168 +23,336 @@ struct slot {
 	size_t len;
 };
 
-struct async {
-	pthread_t thread;
+struct ring {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slot *slots;
 	size_t nslots, bufsize;
-	size_t head, count;	/* ring of full slots: head is next to drain */
-	size_t fill;		/* bytes in the slot being filled */
-	int done, rc, started;
+	size_t head, count;	/* full slots, oldest at head */
+	int done;		/* the producer has finished */
+	int stop;		/* the consumer has gone */
+	int rc;			/* the worker's error */
+};
+
+static void
+ring_free(struct ring *r)
+{
+	for (size_t i = 0; r->slots && i < r->nslots; i++)
+		free(r->slots[i].data);
+	free(r->slots);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r);
+}
+
+static struct ring *
+ring_new(size_t bufsize, size_t nbufs)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->bufsize = bufsize;
+	r->nslots = nbufs < 2 ? 2 : nbufs;
+	if ((r->slots = calloc(r->nslots, sizeof(*r->slots))) == NULL)
+		goto err;
+	for (size_t i = 0; i < r->nslots; i++)
+		if ((r->slots[i].data = malloc(bufsize)) == NULL)
+			goto err;
+	return r;
+err:
+	ring_free(r);
+	return NULL;
+}
+
+/* The slot the producer fills next (only the producer touches it). */
+static struct slot *
+ring_tail(struct ring *r)
+{
+	return &r->slots[(r->head + r->count) % r->nslots];
+}
+
+/* Producer: publishes the tail slot, then waits for a free one.  Returns
+ * the consumer's or worker's error, or 1 when the consumer has gone. */
+static int
+ring_push(struct ring *r, size_t len)
+{
+	int rc;
+
+	pthread_mutex_lock(&r->mu);
+	ring_tail(r)->len = len;
+	r->count++;
+	pthread_cond_broadcast(&r->cv);
+	while (r->count == r->nslots && !r->stop)
+		pthread_cond_wait(&r->cv, &r->mu);
+	rc = r->rc ? r->rc : r->stop;
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Consumer: waits for a full slot; NULL when the producer is done. */
+static struct slot *
+ring_peek(struct ring *r)
+{
+	struct slot *s = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->count == 0 && !r->done)
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->count > 0)
+		s = &r->slots[r->head];
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+/* Consumer: gives the head slot back. */
+static void
+ring_pop(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->head = (r->head + 1) % r->nslots;
+	r->count--;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void
+ring_set(struct ring *r, int *field, int value)
+{
+	pthread_mutex_lock(&r->mu);
+	*field = value;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int
+ring_error(struct ring *r)
+{
+	int rc;
+
+	pthread_mutex_lock(&r->mu);
+	rc = r->rc;
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Writing side. */
+
+struct owork {
+	struct ring *r;
+	pthread_t thread;
+	int running;
+	size_t fill;		/* bytes in the tail slot */
 	struct ostream *next;
 };
 
 static void *
-worker(void *arg)
+owork_main(void *arg)
 {
-	struct async *a = arg;
+	struct owork *w = arg;
+	struct slot *s;
 
-	pthread_mutex_lock(&a->mu);
-	for (;;) {
-		while (a->count == 0 && !a->done)
-			pthread_cond_wait(&a->cv, &a->mu);
-		if (a->count == 0)
-			break;
-		struct slot *s = &a->slots[a->head];
+	while ((s = ring_peek(w->r)) != NULL) {
+		if (ring_error(w->r) == 0) {
+			int rc = ostream_write(w->next, s->data, s->len);
 
-		pthread_mutex_unlock(&a->mu);
-		int rc = a->rc ? 0 : ostream_write(a->next, s->data, s->len);
-		pthread_mutex_lock(&a->mu);
-		if (rc && !a->rc)
-			a->rc = rc;
-		a->head = (a->head + 1) % a->nslots;
-		a->count--;
-		pthread_cond_broadcast(&a->cv);
+			if (rc)
+				ring_set(w->r, &w->r->rc, rc);
+		}
+		ring_pop(w->r);
 	}
-	pthread_mutex_unlock(&a->mu);
 	return NULL;
 }
 
-/* The slot being filled: the one after the full ones. */
-static struct slot *
-current(struct async *a)
-{
-	return &a->slots[(a->head + a->count) % a->nslots];
-}
-
-/* Queues the slot being filled; waits while the ring is full. */
 static int
-submit(struct async *a)
+othread_write(struct ostream *os, const void *buf, size_t n)
 {
-	int rc;
-
-	pthread_mutex_lock(&a->mu);
-	current(a)->len = a->fill;
-	a->count++;
-	pthread_cond_broadcast(&a->cv);
-	while (a->count == a->nslots)
-		pthread_cond_wait(&a->cv, &a->mu);
-	rc = a->rc;
-	pthread_mutex_unlock(&a->mu);
-	a->fill = 0;
-	return rc;
-}
-
-static int
-async_write(struct ostream *os, const void *buf, size_t n)
-{
-	struct async *a = os->state;
+	struct owork *w = os->state;
 	const uint8_t *p = buf;
 	int rc;
 
 	while (n > 0) {
-		size_t k = a->bufsize - a->fill;
+		size_t k = w->r->bufsize - w->fill;
 
 		if (k > n)
 			k = n;
-		memcpy(current(a)->data + a->fill, p, k);
-		a->fill += k;
+		memcpy(ring_tail(w->r)->data + w->fill, p, k);
+		w->fill += k;
 		p += k;
 		n -= k;
-		if (a->fill == a->bufsize && (rc = submit(a)) != 0)
-			return rc;
+		if (w->fill == w->r->bufsize) {
+			w->fill = 0;
+			if ((rc = ring_push(w->r, w->r->bufsize)) != 0)
+				return rc;
+		}
 	}
 	return 0;
 }
 
-/* Drains the ring and stops the worker; the stack below is then closed by
- * ostream_close in this thread. */
+/* Drains the ring and ends the worker; ostream_close then closes the
+ * stack below in this thread. */
 static int
-async_close(struct ostream *os)
+othread_close(struct ostream *os)
 {
-	struct async *a = os->state;
+	struct owork *w = os->state;
 	int rc = 0;
 
-	if (a->fill > 0)
-		rc = submit(a);
-	pthread_mutex_lock(&a->mu);
-	a->done = 1;
-	pthread_cond_broadcast(&a->cv);
-	pthread_mutex_unlock(&a->mu);
-	pthread_join(a->thread, NULL);
-	a->started = 0;
-	return rc ? rc : a->rc;
+	if (!w->running)
+		return 0;
+	if (w->fill > 0)
+		rc = ring_push(w->r, w->fill);
+	w->fill = 0;
+	ring_set(w->r, &w->r->done, 1);
+	pthread_join(w->thread, NULL);
+	w->running = 0;
+	return rc ? rc : w->r->rc;
 }
 
 static void
-async_free(struct ostream *os)
+othread_free(struct ostream *os)
 {
-	struct async *a = os->state;
+	struct owork *w = os->state;
 
-	if (a == NULL)
-		return;
-	if (a->started)
-		async_close(os);
-	for (size_t i = 0; a->slots && i < a->nslots; i++)
-		free(a->slots[i].data);
-	free(a->slots);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
-	free(a);
+	othread_close(os);
+	ring_free(w->r);
+	free(w);
 }
 
-static const struct ostream_ops async_ops = {
-	.write = async_write, .close = async_close, .free = async_free,
+static const struct ostream_ops othread_ops = {
+	.write = othread_write, .close = othread_close, .free = othread_free,
 };
 
 struct ostream *
 ostream_thread_new(struct ostream *next, size_t bufsize, size_t nbufs)
 {
-	struct ostream *os = NULL;
-	struct async *a;
+	struct owork *w;
+	struct ostream *os;
 
 	if (next == NULL)
 		return NULL;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->r = ring_new(bufsize, nbufs)) == NULL)
 		goto err;
-	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
-	a->next = next;
-	a->bufsize = bufsize;
-	a->nslots = nbufs < 2 ? 2 : nbufs;
-	if ((a->slots = calloc(a->nslots, sizeof(*a->slots))) == NULL)
+	w->next = next;
+	if (pthread_create(&w->thread, NULL, owork_main, w) != 0)
 		goto err;
-	for (size_t i = 0; i < a->nslots; i++)
-		if ((a->slots[i].data = malloc(bufsize)) == NULL)
-			goto err;
-	if ((os = ostream_alloc(&async_ops, next, a)) == NULL)
-		goto err;
-	if (pthread_create(&a->thread, NULL, worker, a) != 0) {
-		os->next = NULL;
-		ostream_free(os);
-		os = NULL;
-		a = NULL;
+	w->running = 1;
+	if ((os = ostream_alloc(&othread_ops, next, w)) == NULL) {
+		ring_set(w->r, &w->r->done, 1);
+		pthread_join(w->thread, NULL);
 		goto err;
 	}
-	a->started = 1;
 	return os;
 err:
-	if (a) {
-		struct ostream tmp = { .state = a };
-
-		async_free(&tmp);
-	}
+	if (w && w->r)
+		ring_free(w->r);
+	free(w);
 	ostream_free(next);
+	return NULL;
+}
+
+/* Reading side. */
+
+struct iwork {
+	struct ring *r;
+	pthread_t thread;
+	int running;
+	size_t pos;		/* consumed bytes of the head slot */
+	struct istream *next;
+};
+
+/* Fills slots from below until the end, an error, or the reader stops. */
+static void *
+iwork_main(void *arg)
+{
+	struct iwork *w = arg;
+	int rc = 0;
+
+	for (;;) {
+		struct slot *s = ring_tail(w->r);
+		size_t got = 0, k;
+
+		while (got < w->r->bufsize) {
+			if ((rc = istream_read(w->next, s->data + got,
+			    w->r->bufsize - got, &k)) != 0 || k == 0)
+				break;
+			got += k;
+		}
+		if (rc) {
+			ring_set(w->r, &w->r->rc, rc);
+			break;
+		}
+		if (got == 0 || ring_push(w->r, got) != 0)
+			break;
+	}
+	ring_set(w->r, &w->r->done, 1);
+	return NULL;
+}
+
+static int
+ithread_read(struct istream *is, void *buf, size_t n, size_t *got)
+{
+	struct iwork *w = is->state;
+	struct slot *s = ring_peek(w->r);
+
+	*got = 0;
+	if (s == NULL)
+		return ring_error(w->r);
+	*got = s->len - w->pos < n ? s->len - w->pos : n;
+	memcpy(buf, s->data + w->pos, *got);
+	w->pos += *got;
+	if (w->pos == s->len) {
+		w->pos = 0;
+		ring_pop(w->r);
+	}
+	return 0;
+}
+
+static void
+ithread_free(struct istream *is)
+{
+	struct iwork *w = is->state;
+
+	if (w->running) {
+		ring_set(w->r, &w->r->stop, 1);
+		pthread_join(w->thread, NULL);
+	}
+	ring_free(w->r);
+	free(w);
+}
+
+static const struct istream_ops ithread_ops = {
+	.read = ithread_read, .free = ithread_free,
+};
+
+struct istream *
+istream_thread_new(struct istream *next, size_t bufsize, size_t nbufs)
+{
+	struct iwork *w;
+	struct istream *is;
+
+	if (next == NULL)
+		return NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->r = ring_new(bufsize, nbufs)) == NULL)
+		goto err;
+	w->next = next;
+	if ((is = istream_alloc(&ithread_ops, next, w)) == NULL)
+		goto err;
+	if (pthread_create(&w->thread, NULL, iwork_main, w) != 0) {
+		is->next = NULL;
+		istream_free(is);
+		istream_free(next);
+		return NULL;
+	}
+	w->running = 1;
+	return is;
+err:
+	if (w && w->r)
+		ring_free(w->r);
+	free(w);
+	istream_free(next);
 	return NULL;
 }
