@@ -6,6 +6,7 @@
 #include "error.h"
 #include "log.h"
 #include "setreader.h"
+#include "timefmt.h"
 
 static int
 cmp_time(const void *a, const void *b)
@@ -81,5 +82,23 @@ catalog_pick(const struct catalog *c, const char *setid, const char *url)
 			return &c->sets[i];
 	log_error("%s: no sealed, verified set %s (see bkp snapshots)", url,
 	    setid);
+	return NULL;
+}
+
+const struct seal *
+catalog_pick_at(const struct catalog *c, int64_t at_ns, const char *url)
+{
+	char t[32];
+
+	for (size_t i = c->n; i-- > 0;)
+		if (c->sets[i].time_ns <= at_ns)
+			return &c->sets[i];
+	if (c->n == 0) {
+		log_error("%s: no sealed set to restore", url);
+		return NULL;
+	}
+	time_format_utc(c->sets[0].time_ns, t, sizeof(t));
+	log_error("%s: no set at or before that time; the earliest is %s "
+	    "(%s)", url, t, c->sets[0].setid);
 	return NULL;
 }

@@ -26,5 +26,9 @@ void catalog_release(struct catalog *c);
 /* The newest set, or the set with this id; NULL (reported) if none. */
 const struct seal *catalog_pick(const struct catalog *c, const char *setid,
     const char *url);
+/* The newest set that started at or before at_ns; NULL (reported, naming
+ * the earliest time there is) if none. */
+const struct seal *catalog_pick_at(const struct catalog *c, int64_t at_ns,
+    const char *url);
 
 #endif

@@ -17,6 +17,7 @@
 #include "extract.h"
 #include "log.h"
 #include "manifest.h"
+#include "select.h"
 #include "setreader.h"
 #include "stream.h"
 
@@ -32,8 +33,10 @@ struct extract {
 	const struct extract_opts *o;
 	struct extract_stats *stats;
 	struct manifest *m;
+	struct setreader *top;		/* the set being restored */
 	struct setreader **readers;	/* one per manifest set, opened lazily */
-	uint8_t *done;			/* per manifest entry */
+	uint8_t *sel;			/* per manifest entry: asked for */
+	uint8_t *done;			/* per manifest entry: dealt with */
 	struct archive *disk;
 	struct istream *is;		/* part being read */
 	uint8_t buf[READ_BLOCK];
@@ -163,6 +166,78 @@ restore_other(struct extract *x, struct archive_entry *ae,
 	return 0;
 }
 
+/* What is already at an entry's path in the target. */
+enum existing { EXIST_NONE, EXIST_SAME, EXIST_KEEP, EXIST_REPLACE };
+
+/* 1 if the file at path has this content hash (a resumed restore). */
+static int
+same_content(struct extract *x, const char *path, const uint8_t want[32])
+{
+	crypto_generichash_state h;
+	uint8_t hash[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	while ((n = read(fd, x->buf, sizeof(x->buf))) > 0)
+		crypto_generichash_update(&h, x->buf, (size_t)n);
+	close(fd);
+	crypto_generichash_final(&h, hash, 32);
+	return n == 0 && sodium_memcmp(hash, want, 32) == 0;
+}
+
+static enum existing
+existing(struct extract *x, const struct manifest_entry *e)
+{
+	struct stat st;
+
+	struct stat target;
+
+	if (lstat(e->path, &st) != 0)
+		return EXIST_NONE;
+	if (e->type == ENTRY_HARDLINK && lstat(e->link, &target) == 0 &&
+	    target.st_ino == st.st_ino && target.st_dev == st.st_dev)
+		return EXIST_SAME;
+	if (S_ISDIR(st.st_mode) && e->type == ENTRY_DIR)
+		return EXIST_REPLACE;	/* merge into it, update its metadata */
+	if (S_ISREG(st.st_mode) && e->type == ENTRY_FILE &&
+	    (uint64_t)st.st_size == e->size &&
+	    same_content(x, e->path, e->hash))
+		return EXIST_SAME;
+	switch (x->o->overwrite) {
+	case OVERWRITE_ALWAYS:
+		return EXIST_REPLACE;
+	case OVERWRITE_OLDER:
+		if (st.st_mtim.tv_sec < e->mtime_sec ||
+		    (st.st_mtim.tv_sec == e->mtime_sec &&
+		    st.st_mtim.tv_nsec < (long)e->mtime_nsec))
+			return EXIST_REPLACE;
+		return EXIST_KEEP;
+	default:
+		return EXIST_KEEP;
+	}
+}
+
+/* 1 when the entry must be restored; counts the ones that are not. */
+static int
+should_restore(struct extract *x, const struct manifest_entry *e)
+{
+	switch (existing(x, e)) {
+	case EXIST_SAME:
+		x->stats->present++;
+		return 0;
+	case EXIST_KEEP:
+		log_warn("%s: exists in the target; left alone (see "
+		    "--overwrite)", e->path);
+		x->stats->kept++;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 static uint8_t
 pax_type(struct archive_entry *ae)
 {
@@ -196,7 +271,8 @@ expected_entry(struct extract *x, struct archive_entry *ae,
 	if ((e = manifest_find(x->m, path)) == NULL)
 		return NULL;
 	i = (size_t)(e - x->m->e);
-	if (x->done[i] || e->where != WHERE_PART || e->set != ref->set ||
+	if (!x->sel[i] || x->done[i] || e->where != WHERE_PART ||
+	    e->set != ref->set ||
 	    e->part != ref->part || e->type != pax_type(ae) ||
 	    archive_entry_hardlink(ae) != NULL ||
 	    (e->type == ENTRY_FILE &&
@@ -242,7 +318,8 @@ extract_part(struct extract *x, const struct part_ref *ref)
 		goto out;
 	}
 	while ((r = archive_read_next_header(in, &ae)) == ARCHIVE_OK) {
-		if ((e = expected_entry(x, ae, ref)) == NULL)
+		if ((e = expected_entry(x, ae, ref)) == NULL ||
+		    !should_restore(x, e))
 			continue;
 		if (x->o->numeric_owner) {
 			archive_entry_set_uname(ae, NULL);
@@ -279,7 +356,7 @@ cmp_refs(const void *a, const void *b)
 
 /* The distinct (set, part) pairs the manifest points at, sorted. */
 static struct part_ref *
-needed_parts(const struct manifest *m, size_t *count)
+needed_parts(const struct manifest *m, const uint8_t *sel, size_t *count)
 {
 	struct part_ref *v = malloc((m->n + 1) * sizeof(*v));
 	size_t n = 0;
@@ -287,7 +364,7 @@ needed_parts(const struct manifest *m, size_t *count)
 	if (v == NULL)
 		return NULL;
 	for (size_t i = 0; i < m->n; i++)
-		if (m->e[i].where == WHERE_PART) {
+		if (sel[i] && m->e[i].where == WHERE_PART) {
 			v[n].set = m->e[i].set;
 			v[n++].part = m->e[i].part;
 		}
@@ -308,20 +385,22 @@ restore_hardlinks(struct extract *x)
 		const struct manifest_entry *e = &x->m->e[i];
 		const struct manifest_entry *t;
 
-		if (e->type != ENTRY_HARDLINK)
+		if (e->type != ENTRY_HARDLINK || !x->sel[i])
 			continue;
 		t = manifest_find(x->m, e->link);
 		if (t == NULL || !x->done[t - x->m->e]) {
 			failed(x, e->path, "its link target was not restored");
 			continue;
 		}
+		x->done[i] = 1;
+		if (!should_restore(x, e))
+			continue;
 		if ((ae = archive_entry_new()) == NULL)
 			return -BKP_ENOMEM;
 		archive_entry_copy_pathname(ae, e->path);
 		archive_entry_copy_hardlink(ae, e->link);
 		archive_entry_set_filetype(ae, AE_IFREG);
 		restore_other(x, ae, e);
-		x->done[i] = 1;
 		archive_entry_free(ae);
 	}
 	return 0;
@@ -352,7 +431,7 @@ static void
 report_missing(struct extract *x)
 {
 	for (size_t i = 0; i < x->m->n; i++)
-		if (!x->done[i] && x->m->e[i].where == WHERE_PART)
+		if (x->sel[i] && !x->done[i] && x->m->e[i].where == WHERE_PART)
 			failed(x, x->m->e[i].path, "missing from its part");
 }
 
@@ -382,7 +461,7 @@ extract_all(struct extract *x)
 	size_t nrefs = 0;
 	int rc = 0;
 
-	if ((refs = needed_parts(x->m, &nrefs)) == NULL)
+	if ((refs = needed_parts(x->m, x->sel, &nrefs)) == NULL)
 		return -BKP_ENOMEM;
 	for (size_t i = 0; i < nrefs && rc == 0; i++) {
 		rc = extract_part(x, &refs[i]);
@@ -404,47 +483,84 @@ extract_all(struct extract *x)
 }
 
 int
-extract_set(struct repo *r, const struct bkp_seckey *sec, const char *setid,
-    const struct extract_opts *o, struct extract_stats *stats)
+extract_open(struct repo *r, const struct bkp_seckey *sec, const char *setid,
+    const struct extract_opts *o, struct extract **xp)
 {
 	struct extract *x;
-	struct setreader *top = NULL;
 	int rc;
 
-	memset(stats, 0, sizeof(*stats));
+	*xp = NULL;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return -BKP_ENOMEM;
 	x->r = r;
 	x->sec = sec;
 	x->o = o;
-	x->stats = stats;
 	if ((rc = setreader_open(r, setid, o->trusted, o->ntrusted, sec,
-	    &top)) != 0 || (rc = setreader_manifest(top, &x->m)) != 0)
-		goto out;
+	    &x->top)) != 0 || (rc = setreader_manifest(x->top, &x->m)) != 0)
+		goto err;
 	if ((x->readers = calloc(x->m->nsets + 1, sizeof(*x->readers))) ==
-	    NULL || (x->done = calloc(x->m->n + 1, 1)) == NULL) {
+	    NULL || (x->done = calloc(x->m->n + 1, 1)) == NULL ||
+	    (x->sel = calloc(x->m->n + 1, 1)) == NULL) {
 		rc = -BKP_ENOMEM;
-		goto out;
+		goto err;
 	}
+	extract_select(x, NULL, 0);
+	*xp = x;
+	return 0;
+err:
+	extract_free(x);
+	return rc;
+}
+
+const struct manifest *
+extract_manifest(const struct extract *x)
+{
+	return x->m;
+}
+
+size_t
+extract_select(struct extract *x, char *const *patterns, size_t n)
+{
+	return select_entries(x->m, patterns, n, x->sel);
+}
+
+int
+extract_selected(const struct extract *x, size_t i)
+{
+	return x->sel[i];
+}
+
+int
+extract_run(struct extract *x, struct extract_stats *stats)
+{
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	x->stats = stats;
 	if ((rc = disk_writer(x)) != 0)
-		goto out;
-	if (chdir(o->target) != 0) {
-		rc = log_errno_code("%s: cannot enter target", o->target);
-		goto out;
-	}
+		return rc;
+	if (chdir(x->o->target) != 0)
+		return log_errno_code("%s: cannot enter target", x->o->target);
 	rc = extract_all(x);
 	if (rc == 0 && stats->failed)
 		rc = -BKP_EPARTIAL;
-out:
+	return rc;
+}
+
+void
+extract_free(struct extract *x)
+{
+	if (x == NULL)
+		return;
 	if (x->readers)
 		for (uint32_t i = 0; i < x->m->nsets; i++)
 			setreader_free(x->readers[i]);
 	free(x->readers);
 	free(x->done);
+	free(x->sel);
 	if (x->disk)
 		archive_write_free(x->disk);
 	manifest_free(x->m);
-	setreader_free(top);
+	setreader_free(x->top);
 	free(x);
-	return rc;
 }
