@@ -77,7 +77,8 @@ read_names(int fd, size_t *count)
 	if (errno != 0)
 		goto fail;
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_names);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_names);
 	*count = n;
 	return v ? v : calloc(1, sizeof(*v));
 fail:

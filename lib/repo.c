@@ -316,7 +316,8 @@ repo_list_sets(struct repo *r, struct repo_setlist *l)
 	/* Sort ids and their sealed flags together. */
 	for (size_t i = 0; i < l->n; i++)
 		l->ids[i][SETID_LEN] = (char)l->sealed[i];
-	qsort(l->ids, l->n, sizeof(*l->ids), cmp_ids);
+	if (l->n > 0)
+		qsort(l->ids, l->n, sizeof(*l->ids), cmp_ids);
 	for (size_t i = 0; i < l->n; i++) {
 		l->sealed[i] = (uint8_t)l->ids[i][SETID_LEN];
 		l->ids[i][SETID_LEN] = '\0';

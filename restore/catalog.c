@@ -51,7 +51,8 @@ catalog_load(struct repo *r, const uint8_t (*trusted)[32], size_t ntrusted,
 		c->n++;
 	}
 	rc = 0;
-	qsort(c->sets, c->n, sizeof(*c->sets), cmp_time);
+	if (c->n > 0)
+		qsort(c->sets, c->n, sizeof(*c->sets), cmp_time);
 out:
 	repo_setlist_release(&l);
 	if (rc != 0)

@@ -137,3 +137,9 @@ expect_exit() {
 	[ "$_ee_rc" -eq "$_ee_want" ] ||
 		fail "exit $_ee_rc, expected $_ee_want: $*"
 }
+
+# strace_bkp STRACE-ARGS...: strace, with LeakSanitizer off (it cannot run
+# under ptrace) when the build has sanitizers.
+strace_bkp() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
+}

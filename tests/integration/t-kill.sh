@@ -61,7 +61,7 @@ change
 cp -a "$T/repo" "$T/repo-count"
 cp -a "$T/state" "$T/state-count"
 sed "s|$T/repo\$|$T/repo-count|" "$T/p" >"$T/p-count"
-BKP_STATE_DIR=$T/state-count strace -f -qq -e trace=renameat2,read \
+BKP_STATE_DIR=$T/state-count strace_bkp -f -qq -e trace=renameat2,read \
     -o "$T/calls" "$BKP" backup --policy "$T/p-count" >/dev/null
 commits=$(grep -c 'renameat2(' "$T/calls")
 [ "$commits" -ge 5 ] || fail "expected several object commits, saw $commits"
@@ -84,7 +84,7 @@ in_part1=$(( ($(reads_before 2) + $(reads_before 3)) / 2 ))
 kill_at() {
 	log "kill at $1"
 	rc=0
-	strace -f -qq -o /dev/null -e "inject=$1:signal=KILL" \
+	strace_bkp -f -qq -o /dev/null -e "inject=$1:signal=KILL" \
 	    "$BKP" backup --policy "$T/p" >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || fail "backup was not killed at $1 (exit $rc)"
 	if [ "$2" = old ]; then

@@ -20,7 +20,7 @@ write_policy "$T/p" warn "$T/repo" "$T/keys" "$src"
 # listing's close is delayed.
 (sleep 0.5; rm -f "$src/vanish") &
 rc=0
-strace -f -qq -o /dev/null -P "$src" \
+strace_bkp -f -qq -o /dev/null -P "$src" \
     -e inject=close:delay_enter=1500000:when=1 \
     "$BKP" backup --policy "$T/p" --level full 2>"$T/err1" || rc=$?
 wait
@@ -32,7 +32,7 @@ grep -q "vanish: No such file or directory" "$T/err1" ||
 # A file that grows while it is read.
 (sleep 0.5; echo appended >>"$src/growing") &
 rc=0
-strace -f -qq -o /dev/null -P "$src/growing" \
+strace_bkp -f -qq -o /dev/null -P "$src/growing" \
     -e inject=read:delay_enter=1500000:when=1 \
     "$BKP" backup --policy "$T/p" --level full 2>"$T/err2" || rc=$?
 wait
