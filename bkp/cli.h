@@ -46,5 +46,6 @@ int cmd_backup(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv);
+int cmd_find(int argc, char **argv);
 
 #endif

@@ -16,7 +16,8 @@ static const struct command commands[] = {
 	{ "backup", cmd_backup, "back up the sources of a policy" },
 	{ "policy", cmd_policy, "check policy files" },
 	{ "snapshots", cmd_snapshots, "list the sets of a repository" },
-	{ "restore", cmd_restore, "restore a set into a directory" },
+	{ "restore", cmd_restore, "restore a set, or part of it, into a directory" },
+	{ "find", cmd_find, "list every version of paths across the sets" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -8,24 +8,30 @@
 #include "catalog.h"
 #include "cli.h"
 #include "error.h"
+#include "keys.h"
 #include "log.h"
 #include "repo.h"
 
 static const char usage[] =
-"usage: bkp snapshots --repo URL [--policy NAME] [--json] [SFTP OPTIONS]\n"
+"usage: bkp snapshots --repo URL [--policy NAME] [--key FILE] [--json]\n"
+"                     [SFTP OPTIONS]\n"
 "\n"
 "Lists the sets of a repository from their seals, oldest first, and the\n"
 "interrupted sets (no seal) separately.  Seals are checked against the\n"
-"signing keys the repository lists.  Needs no key and no local state.\n"
+"signing keys the repository lists, or with --key against the signing key\n"
+"that the secret key's holder trusts (the repository is not trusted then).\n"
+"Needs no local state.\n"
 "\n"
 "  -r, --repo URL      the repository\n"
 "  -P, --policy NAME   only the sets of this policy\n"
+"  -k, --key FILE      verify seals against this secret key's signer\n"
+"  -p, --passphrase-file FILE  its passphrase\n"
 "  -j, --json          print JSON\n"
 "  -h, --help          this text\n"
 CLI_TRANSPORT_HELP;
 
 struct snap_args {
-	const char *repo, *policy;
+	const char *repo, *policy, *key, *passfile;
 	int json;
 	struct transport_opts topts;
 };
@@ -43,6 +49,10 @@ on_opt(int c, const char *arg, void *ctx)
 		a->policy = arg;
 	else if (c == 'j')
 		a->json = 1;
+	else if (c == 'k')
+		a->key = arg;
+	else if (c == 'p')
+		a->passfile = arg;
 	return 0;
 }
 
@@ -85,7 +95,7 @@ set_json(const struct seal *s)
 }
 
 static void
-print_json(const struct catalog *c, const char *policy)
+print_json(const struct catalog *c, const char *policy, int key_verified)
 {
 	json_object *o = json_object_new_object();
 	json_object *sets = json_object_new_array();
@@ -101,6 +111,8 @@ print_json(const struct catalog *c, const char *policy)
 	json_object_object_add(o, "interrupted", intr);
 	json_object_object_add(o, "unverified",
 	    json_object_new_int((int)c->nbad));
+	json_object_object_add(o, "verified_with_key",
+	    json_object_new_boolean(key_verified));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 }
@@ -139,31 +151,45 @@ cmd_snapshots(int argc, char **argv)
 		{ "repo", required_argument, NULL, 'r' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TRANSPORT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct snap_args a = { 0 };
 	struct repo *repo = NULL;
+	struct bkp_seckey *sec = NULL;
 	struct catalog cat;
-	const struct repo_config *cfg;
+	const uint8_t (*trusted)[32];
+	size_t ntrusted;
+	char id[KEY_ID_HEX];
 	int rc;
 
 	if ((rc = cli_parse(argc, argv, usage, opts, on_opt, &a)) != 0)
 		return rc > 0 ? 0 : rc;
 	if (a.repo == NULL)
 		return cli_missing("snapshots", "--repo URL");
-	if ((rc = repo_open(a.repo, &a.topts, &repo)) != 0)
-		return rc;
-	cfg = repo_config(repo);
-	if ((rc = catalog_load(repo, (const uint8_t (*)[32])cfg->signers,
-	    cfg->nsigners, &cat)) == 0) {
-		if (a.json)
-			print_json(&cat, a.policy);
-		else
-			print_table(&cat, a.policy);
-		catalog_release(&cat);
+	if ((a.key && (rc = seckey_load(a.key, a.passfile, &sec)) != 0) ||
+	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0)
+		goto out;
+	trusted = sec ? &sec->sign_pk :
+	    (const uint8_t (*)[32])repo_config(repo)->signers;
+	ntrusted = sec ? 1 : repo_config(repo)->nsigners;
+	if ((rc = catalog_load(repo, trusted, ntrusted, &cat)) != 0)
+		goto out;
+	if (a.json)
+		print_json(&cat, a.policy, sec != NULL);
+	else
+		print_table(&cat, a.policy);
+	if (sec && !a.json) {
+		key_id(sec->sign_pk, id);
+		printf("seals verified against signing key %s from %s\n", id,
+		    a.key);
 	}
+	catalog_release(&cat);
+out:
 	repo_close(repo);
+	seckey_free(sec);
 	return rc;
 }
