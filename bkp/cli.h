@@ -44,6 +44,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv);
 int cmd_find(int argc, char **argv);

@@ -43,6 +43,18 @@ static const struct key_def keys[] = {
 	    (int64_t)1 << 36, 0 },
 	{ "backup", "compression", K_INT, F(zstd_level), 1, 19, 0 },
 	{ "backup", "threads", K_INT, F(threads), 0, 64, 0 },
+	{ "retention", "keep_last", K_INT, F(retention.keep_last), 0,
+	    100000, 0 },
+	{ "retention", "keep_daily", K_INT, F(retention.keep_daily), 0,
+	    100000, 0 },
+	{ "retention", "keep_weekly", K_INT, F(retention.keep_weekly), 0,
+	    100000, 0 },
+	{ "retention", "keep_monthly", K_INT, F(retention.keep_monthly), 0,
+	    100000, 0 },
+	{ "retention", "keep_yearly", K_INT, F(retention.keep_yearly), 0,
+	    100000, 0 },
+	{ "retention", "min_versions", K_INT, F(retention.min_versions), 3,
+	    100000, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -293,6 +305,10 @@ policy_parse(const char *text, size_t len, const char *name,
 	p->part_size = 64 << 20;
 	p->zstd_level = 3;
 	p->threads = 2;
+	p->retention = (struct retention_rules){
+		.keep_daily = 7, .keep_weekly = 5, .keep_monthly = 12,
+		.keep_yearly = 3, .min_versions = 3,
+	};
 	ps.p = p;
 	ps.name = name;
 	ps.text = text;

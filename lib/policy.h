@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "retention.h"
+
 struct strlist {
 	char **v;
 	size_t n;
@@ -29,6 +31,7 @@ struct policy {
 	uint64_t part_size;
 	int64_t zstd_level;
 	int64_t threads;
+	struct retention_rules retention;
 };
 
 /* Loads and checks path; -BKP_ECONFIG after printing every problem. */

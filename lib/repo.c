@@ -332,3 +332,59 @@ repo_setlist_release(struct repo_setlist *l)
 	free(l->sealed);
 	memset(l, 0, sizeof(*l));
 }
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int
+collect_name(void *arg, const char *name)
+{
+	struct names *l = arg;
+	char **p = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+
+	if (p == NULL)
+		return -BKP_ENOMEM;
+	l->v = p;
+	if ((l->v[l->n] = strdup(name)) == NULL)
+		return -BKP_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int
+remove_if_present(struct transport *t, const char *path)
+{
+	int rc = transport_remove(t, path);
+
+	return rc == -BKP_ENOTFOUND ? 0 : rc;
+}
+
+int
+repo_delete_set(struct repo *r, const char *setid)
+{
+	struct names l = { NULL, 0 };
+	char path[REPO_PATH_MAX], dir[REPO_PATH_MAX];
+	int rc;
+
+	repo_set_path(setid, "seal", path);
+	if ((rc = remove_if_present(r->t, path)) != 0)
+		return rc;
+	repo_set_path(setid, "key", path);
+	if ((rc = remove_if_present(r->t, path)) != 0)
+		return rc;
+	snprintf(dir, sizeof(dir), "sets/%s", setid);
+	rc = transport_list(r->t, dir, collect_name, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		if (rc == 0) {
+			repo_set_path(setid, l.v[i], path);
+			rc = remove_if_present(r->t, path);
+		}
+		free(l.v[i]);
+	}
+	free(l.v);
+	if (rc == 0)
+		rc = transport_rmdir(r->t, dir);
+	return rc == -BKP_ENOTFOUND ? 0 : rc;
+}

@@ -61,6 +61,11 @@ int repo_setid_valid(const char *s);
 void repo_set_path(const char *setid, const char *name, char *out);
 void repo_part_name(uint32_t index, char out[32]);
 
+/* Deletes a set: its seal first (so a half-deleted set is invisible, never
+ * half-readable), then its data key (after which no copy of its parts can
+ * be decrypted), then everything else, then its directory. */
+int repo_delete_set(struct repo *r, const char *setid);
+
 /* The ids of all sets in the repository, sealed or not, sorted by id;
  * sealed[i] says whether set i has its seal. */
 struct repo_setlist {
