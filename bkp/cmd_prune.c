@@ -11,6 +11,7 @@
 #include "error.h"
 #include "log.h"
 #include "policy.h"
+#include "prune.h"
 #include "repo.h"
 #include "retention.h"
 #include "timefmt.h"
@@ -37,7 +38,7 @@ static const char usage[] =
 
 struct prune_args {
 	const char *policy;
-	int dry_run, json, accept_new_host_key;
+	struct prune_request req;
 };
 
 static int
@@ -48,11 +49,11 @@ on_opt(int c, const char *arg, void *ctx)
 	if (c == 'p')
 		a->policy = arg;
 	else if (c == 'n')
-		a->dry_run = 1;
+		a->req.dry_run = 1;
 	else if (c == 'j')
-		a->json = 1;
+		a->req.json = 1;
 	else if (c == 'A')
-		a->accept_new_host_key = 1;
+		a->req.accept_new_host_key = 1;
 	return 0;
 }
 
@@ -148,6 +149,47 @@ delete_sets(struct repo *repo, const struct catalog *cat,
 }
 
 int
+prune_policy(const struct policy *p, const struct prune_request *req)
+{
+	struct repo *repo = NULL;
+	struct catalog cat = { 0 };
+	struct transport_opts o = {
+		.identity = p->identity,
+		.known_hosts = p->known_hosts,
+		.accept_new_host_key = req->accept_new_host_key,
+	};
+	struct retention_set *rs = NULL;
+	const struct seal **v = NULL;
+	struct timespec now;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = repo_open(p->repo_url, &o, &repo)) != 0 ||
+	    (rc = catalog_load(repo, (const uint8_t (*)[32])
+	    repo_config(repo)->signers, repo_config(repo)->nsigners,
+	    &cat)) != 0)
+		goto out;
+	if ((v = calloc(cat.n + 1, sizeof(*v))) == NULL ||
+	    (rs = plan(&cat, p->name, v, &n)) == NULL) {
+		rc = -BKP_ENOMEM;
+		goto out;
+	}
+	retention_apply(&p->retention, rs, n);
+	if (!req->quiet)
+		print_plan(v, rs, n, req->json);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!req->dry_run)
+		rc = delete_sets(repo, &cat, v, rs, n,
+		    (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+out:
+	free(rs);
+	free(v);
+	catalog_release(&cat);
+	repo_close(repo);
+	return rc;
+}
+
+int
 cmd_prune(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -160,13 +202,6 @@ cmd_prune(int argc, char **argv)
 	};
 	struct prune_args a = { 0 };
 	struct policy *p = NULL;
-	struct repo *repo = NULL;
-	struct catalog cat = { 0 };
-	struct transport_opts o = { 0 };
-	struct retention_set *rs = NULL;
-	const struct seal **v = NULL;
-	struct timespec now;
-	size_t n = 0;
 	int rc;
 
 	if ((rc = cli_parse(argc, argv, usage, opts, on_opt, &a)) != 0)
@@ -175,30 +210,7 @@ cmd_prune(int argc, char **argv)
 		return cli_missing("prune", "--policy FILE");
 	if ((rc = policy_load(a.policy, &p)) != 0)
 		return rc;
-	o.identity = p->identity;
-	o.known_hosts = p->known_hosts;
-	o.accept_new_host_key = a.accept_new_host_key;
-	if ((rc = repo_open(p->repo_url, &o, &repo)) != 0 ||
-	    (rc = catalog_load(repo, (const uint8_t (*)[32])
-	    repo_config(repo)->signers, repo_config(repo)->nsigners,
-	    &cat)) != 0)
-		goto out;
-	if ((v = calloc(cat.n + 1, sizeof(*v))) == NULL ||
-	    (rs = plan(&cat, p->name, v, &n)) == NULL) {
-		rc = -BKP_ENOMEM;
-		goto out;
-	}
-	retention_apply(&p->retention, rs, n);
-	print_plan(v, rs, n, a.json);
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (!a.dry_run)
-		rc = delete_sets(repo, &cat, v, rs, n,
-		    (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
-out:
-	free(rs);
-	free(v);
-	catalog_release(&cat);
-	repo_close(repo);
+	rc = prune_policy(p, &a.req);
 	policy_free(p);
 	return rc;
 }
