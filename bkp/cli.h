@@ -45,8 +45,11 @@ int cmd_init(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv);
 int cmd_find(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

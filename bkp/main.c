@@ -15,10 +15,13 @@ static const struct command commands[] = {
 	{ "init", cmd_init, "create a repository" },
 	{ "backup", cmd_backup, "back up the sources of a policy" },
 	{ "policy", cmd_policy, "check policy files" },
+	{ "run", cmd_run, "do what the policies say is due (for cron)" },
+	{ "status", cmd_status, "what was done, what is due, what is wrong" },
 	{ "prune", cmd_prune, "delete the sets the retention rules do not keep" },
 	{ "snapshots", cmd_snapshots, "list the sets of a repository" },
 	{ "restore", cmd_restore, "restore a set, or part of it, into a directory" },
 	{ "find", cmd_find, "list every version of paths across the sets" },
+	{ "verify", cmd_verify, "check that sets are complete, intact and restorable" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -2,13 +2,23 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "log.h"
 
 static int verbose;
+static int use_syslog;
 static int progress_shown;
+
+void
+log_set_syslog(int on)
+{
+	if (on && !use_syslog)
+		openlog("bkp", LOG_PID, LOG_DAEMON);
+	use_syslog = on;
+}
 
 void
 log_set_verbose(int v)
@@ -25,6 +35,16 @@ log_verbose(void)
 static void
 vline(const char *kind, const char *fmt, va_list ap, const char *suffix)
 {
+	if (use_syslog && *kind) {
+		char msg[2048];
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsnprintf(msg, sizeof(msg), fmt, copy);
+		va_end(copy);
+		syslog(kind[0] == 'e' ? LOG_ERR : LOG_WARNING, "%s%s%s%s",
+		    kind, msg, suffix ? ": " : "", suffix ? suffix : "");
+	}
 	log_progress_end();
 	fprintf(stderr, "bkp: %s", kind);
 	vfprintf(stderr, fmt, ap);

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 
 void log_set_verbose(int verbose);
+/* Errors and warnings also go to syslog (facility daemon). */
+void log_set_syslog(int on);
 int log_verbose(void);
 
 /* One line "bkp: error: ..." on stderr. */

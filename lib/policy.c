@@ -18,7 +18,8 @@
 
 #define POLICY_MAX (1 << 20)
 
-enum key_type { K_STR, K_LIST, K_BOOL, K_SIZE, K_INT, K_PATH };
+enum key_type { K_STR, K_LIST, K_BOOL, K_SIZE, K_INT, K_PATH, K_PERIOD,
+    K_WINDOW, K_DURATION };
 
 struct key_def {
 	const char *section, *key;
@@ -55,6 +56,13 @@ static const struct key_def keys[] = {
 	    100000, 0 },
 	{ "retention", "min_versions", K_INT, F(retention.min_versions), 3,
 	    100000, 0 },
+	{ "schedule", "full", K_PERIOD, F(schedule.full), 0, 0, 0 },
+	{ "schedule", "incremental", K_PERIOD, F(schedule.incr), 0, 0, 0 },
+	{ "schedule", "window", K_WINDOW, F(schedule), 0, 0, 0 },
+	{ "hooks", "pre", K_STR, F(hook_pre), 0, 0, 0 },
+	{ "hooks", "post", K_STR, F(hook_post), 0, 0, 0 },
+	{ "hooks", "on_failure", K_STR, F(hook_failure), 0, 0, 0 },
+	{ "hooks", "timeout", K_DURATION, F(hook_timeout), 1, 86400, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -133,6 +141,29 @@ policy_parse_size(const char *s)
 	if (*end != '\0' || v > (unsigned long long)INT64_MAX >> shift)
 		return -1;
 	return (int64_t)(v << shift);
+}
+
+int64_t
+policy_parse_duration(const char *s)
+{
+	char *end;
+	long long v;
+	int64_t unit = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	switch (*end) {
+	case 's': unit = 1; end++; break;
+	case 'm': unit = 60; end++; break;
+	case 'h': unit = 3600; end++; break;
+	case 'd': unit = 86400; end++; break;
+	case 'w': unit = 7 * 86400; end++; break;
+	}
+	if (errno || *end != '\0' || v > INT64_MAX / unit / 1000000000)
+		return -1;
+	return v * unit;
 }
 
 static int
@@ -216,6 +247,18 @@ set_value(struct parse *ps, const struct key_def *k, const char *v)
 		return 0;
 	case K_INT:
 		return parse_int(v, k->min, k->max, (int64_t *)field);
+	case K_PERIOD:
+		return schedule_parse_period(v, (struct period *)field);
+	case K_WINDOW:
+		return schedule_parse_window(v,
+		    &((struct schedule *)field)->window_start,
+		    &((struct schedule *)field)->window_end);
+	case K_DURATION:
+		n = policy_parse_duration(v);
+		if (n < k->min || n > k->max)
+			return -1;
+		*(int64_t *)field = n;
+		return 0;
 	}
 	return -1;
 }
@@ -230,6 +273,12 @@ type_hint(const struct key_def *k)
 		return "expected yes or no";
 	case K_SIZE:
 		return "expected a size such as 64M";
+	case K_PERIOD:
+		return "expected hourly, daily, weekly [sun..sat] or monthly";
+	case K_WINDOW:
+		return "expected a time window such as 01:00-05:00";
+	case K_DURATION:
+		return "expected a duration such as 30s, 15m, 2h";
 	case K_INT:
 		snprintf(buf, sizeof(buf), "expected a whole number from "
 		    "%lld to %lld", (long long)k->min, (long long)k->max);
@@ -305,6 +354,11 @@ policy_parse(const char *text, size_t len, const char *name,
 	p->part_size = 64 << 20;
 	p->zstd_level = 3;
 	p->threads = 2;
+	p->schedule = (struct schedule){
+		.full = { PERIOD_WEEKLY, 0 }, .incr = { PERIOD_DAILY, 0 },
+		.window_start = -1, .window_end = -1,
+	};
+	p->hook_timeout = 300;
 	p->retention = (struct retention_rules){
 		.keep_daily = 7, .keep_weekly = 5, .keep_monthly = 12,
 		.keep_yearly = 3, .min_versions = 3,
@@ -396,5 +450,8 @@ policy_free(struct policy *p)
 	free(p->known_hosts);
 	free(p->pubkey);
 	free(p->signkey);
+	free(p->hook_pre);
+	free(p->hook_post);
+	free(p->hook_failure);
 	free(p);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "retention.h"
+#include "schedule.h"
 
 struct strlist {
 	char **v;
@@ -32,6 +33,9 @@ struct policy {
 	int64_t zstd_level;
 	int64_t threads;
 	struct retention_rules retention;
+	struct schedule schedule;
+	char *hook_pre, *hook_post, *hook_failure;
+	int64_t hook_timeout;		/* seconds */
 };
 
 /* Loads and checks path; -BKP_ECONFIG after printing every problem. */
@@ -43,5 +47,7 @@ void policy_free(struct policy *p);
 
 /* "64M", "1G", "4096" -> bytes; -1 when malformed or too large. */
 int64_t policy_parse_size(const char *s);
+/* "90", "90s", "15m", "2h", "90d" -> seconds; -1 when malformed. */
+int64_t policy_parse_duration(const char *s);
 
 #endif

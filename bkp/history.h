@@ -1,0 +1,22 @@
+/* history.h: what a policy's repository holds, from its seals: the
+ * newest full and newest set, how many restorable sets, and whether the
+ * local manifest cache can extend the chain. */
+#ifndef BKP_HISTORY_H
+#define BKP_HISTORY_H
+
+#include <stdint.h>
+
+#include "policy.h"
+#include "repo.h"
+
+struct history {
+	int64_t last_full, last_any;	/* ns, 0 when none */
+	char newest[SETID_LEN + 1];
+	uint64_t nsets;
+	int chain_usable;		/* the cache's set is in the repository */
+};
+
+int history_load(const struct policy *p, int accept_new_host_key,
+    struct history *h);
+
+#endif

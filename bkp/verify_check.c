@@ -1,0 +1,276 @@
+/* verify_check.c: the checks that need no restore: seals, object sizes,
+ * manifest references, ciphertext hashes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "log.h"
+#include "setreader.h"
+#include "transport.h"
+#include "verify.h"
+
+#define HASH_BLOCK (1 << 20)
+
+int
+verify_load_seal(struct verify *v, struct vset *s)
+{
+	int rc;
+
+	if (s->loaded)
+		return 0;
+	s->loaded = 1;
+	if (!s->sealed)
+		return 0;
+	rc = setreader_load_seal(v->repo, s->id, v->trusted, v->ntrusted,
+	    &s->seal);
+	if (rc == 0) {
+		if ((s->part_ok = calloc(s->seal.nparts + 1, 1)) == NULL) {
+			seal_release(&s->seal);
+			return -BKP_ENOMEM;
+		}
+		s->ok = 1;
+		return 0;
+	}
+	if (!verify_is_finding(rc))
+		return rc;
+	/* Reported by the seal reader; a set that is only referenced is
+	 * counted as its referrer's problem. */
+	if (s->chosen)
+		verify_problem(v, s, "seal", rc == -BKP_ENOTFOUND ? "missing" :
+		    "signature", NULL);
+	return 0;
+}
+
+/* Is the object there with the size its seal lists?  *ok says. */
+static int
+stat_object(struct verify *v, struct vset *s, const char *name,
+    const char *label, const struct seal_object *o, uint8_t *ok)
+{
+	char path[REPO_PATH_MAX];
+	uint64_t size;
+	int rc;
+
+	*ok = 0;
+	repo_set_path(s->id, name, path);
+	rc = transport_stat(repo_transport(v->repo), path, &size);
+	if (rc == -BKP_ENOTFOUND) {
+		verify_problem(v, s, label, "missing", "missing from the "
+		    "repository (%s)", path);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	v->objects++;
+	if (size != o->size) {
+		verify_problem(v, s, label, "size", "%llu bytes, the seal says "
+		    "%llu", (unsigned long long)size,
+		    (unsigned long long)o->size);
+		return 0;
+	}
+	*ok = 1;
+	return 0;
+}
+
+static int
+structure_set(struct verify *v, struct vset *s)
+{
+	char name[32], label[32];
+	int rc;
+
+	if ((rc = verify_load_seal(v, s)) != 0 || !s->ok)
+		return rc;
+	if ((rc = stat_object(v, s, "key", "key", &s->seal.key,
+	    &s->key_ok)) != 0 || (rc = stat_object(v, s, "manifest",
+	    "manifest", &s->seal.manifest, &s->manifest_ok)) != 0)
+		return rc;
+	for (uint32_t i = 0; i < s->seal.nparts; i++) {
+		repo_part_name(i, name);
+		snprintf(label, sizeof(label), "part %u", i);
+		if ((rc = stat_object(v, s, name, label, &s->seal.parts[i],
+		    &s->part_ok[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+verify_structure(struct verify *v)
+{
+	int rc;
+
+	for (size_t i = 0; i < v->nsets; i++) {
+		struct vset *s = &v->sets[i];
+
+		if (!s->chosen || !s->sealed)
+			continue;
+		v->nchecked++;
+		if ((rc = structure_set(v, s)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The sets a manifest points at must be sealed and verified, and every
+ * part an entry names must be one its set's seal lists. */
+static int
+check_refs(struct verify *v, struct vset *s)
+{
+	const struct manifest *m = s->m;
+	struct vset **refs;
+	uint8_t *reported;
+	int rc = 0;
+
+	if ((refs = calloc(m->nsets + 1, sizeof(*refs))) == NULL ||
+	    (reported = calloc(m->nsets + 1, 1)) == NULL) {
+		free(refs);
+		return -BKP_ENOMEM;
+	}
+	for (uint32_t i = 0; i < m->nsets && rc == 0; i++) {
+		refs[i] = verify_find_set(v, m->sets[i]);
+		if (refs[i] && (rc = verify_load_seal(v, refs[i])) != 0)
+			break;
+		if (refs[i] && refs[i]->ok)
+			continue;
+		reported[i] = 1;
+		verify_problem(v, s, "manifest", "reference", "points at set "
+		    "%s, which is not a sealed, verified set of this "
+		    "repository", m->sets[i]);
+	}
+	for (size_t i = 0; i < m->n && rc == 0; i++) {
+		const struct manifest_entry *e = &m->e[i];
+
+		if (e->where != WHERE_PART || reported[e->set] ||
+		    e->part < refs[e->set]->seal.nparts)
+			continue;
+		reported[e->set] = 1;
+		verify_problem(v, s, "manifest", "reference", "%s is in part "
+		    "%u of set %s, which has %u parts", e->path, e->part,
+		    m->sets[e->set], refs[e->set]->seal.nparts);
+	}
+	free(refs);
+	free(reported);
+	return rc;
+}
+
+static int
+load_manifest(struct verify *v, struct vset *s)
+{
+	struct setreader *sr;
+	int rc;
+
+	rc = setreader_open(v->repo, s->id, v->trusted, v->ntrusted, v->sec,
+	    &sr);
+	if (rc == 0) {
+		v->bytes_read += s->seal.key.size + s->seal.manifest.size;
+		rc = setreader_manifest(sr, &s->m);
+		setreader_free(sr);
+		if (rc != 0 && verify_is_finding(rc)) {
+			verify_problem(v, s, "manifest", "authentication", NULL);
+			return 0;
+		}
+	} else if (verify_is_finding(rc)) {
+		verify_problem(v, s, "key", "authentication", NULL);
+		return 0;
+	}
+	return rc;
+}
+
+int
+verify_manifests(struct verify *v)
+{
+	int rc;
+
+	for (size_t i = 0; i < v->nsets; i++) {
+		struct vset *s = &v->sets[i];
+
+		if (!s->chosen || !s->ok || !s->key_ok || !s->manifest_ok)
+			continue;
+		if ((rc = load_manifest(v, s)) != 0 ||
+		    (s->m && (rc = check_refs(v, s)) != 0))
+			return rc;
+	}
+	return 0;
+}
+
+/* Reads an object raw and compares its size and hash with the seal's. */
+static int
+hash_object(struct verify *v, struct vset *s, const char *name,
+    const char *label, const struct seal_object *o, uint8_t *buf)
+{
+	crypto_generichash_state h;
+	struct transport_reader *r;
+	char path[REPO_PATH_MAX];
+	uint8_t hash[32];
+	uint64_t n = 0;
+	size_t got;
+	int rc;
+
+	repo_set_path(s->id, name, path);
+	if ((rc = transport_read_open(repo_transport(v->repo), path,
+	    &r)) != 0) {
+		if (rc == -BKP_ENOTFOUND)
+			verify_problem(v, s, label, "missing", NULL);
+		return rc == -BKP_ENOTFOUND ? 0 : rc;
+	}
+	crypto_generichash_init(&h, NULL, 0, 32);
+	while ((rc = transport_read(r, buf, HASH_BLOCK, &got)) == 0 &&
+	    got > 0) {
+		crypto_generichash_update(&h, buf, got);
+		n += got;
+	}
+	transport_read_close(r);
+	crypto_generichash_final(&h, hash, 32);
+	v->bytes_read += n;
+	if (rc != 0)
+		return rc;
+	if (n != o->size)
+		verify_problem(v, s, label, "size", "read %llu bytes, the seal "
+		    "says %llu", (unsigned long long)n,
+		    (unsigned long long)o->size);
+	else if (sodium_memcmp(hash, o->hash, 32) != 0)
+		verify_problem(v, s, label, "hash", "content does not match "
+		    "the seal's hash (damaged or tampered with)");
+	return 0;
+}
+
+static int
+hash_set(struct verify *v, struct vset *s, uint8_t *buf)
+{
+	char name[32], label[32];
+	int rc = 0;
+
+	if (s->key_ok)
+		rc = hash_object(v, s, "key", "key", &s->seal.key, buf);
+	if (rc == 0 && s->manifest_ok)
+		rc = hash_object(v, s, "manifest", "manifest",
+		    &s->seal.manifest, buf);
+	for (uint32_t i = 0; i < s->seal.nparts && rc == 0; i++) {
+		if (!s->part_ok[i])
+			continue;
+		log_progress("verify: set %s: part %u of %u", s->id, i + 1,
+		    s->seal.nparts);
+		repo_part_name(i, name);
+		snprintf(label, sizeof(label), "part %u", i);
+		rc = hash_object(v, s, name, label, &s->seal.parts[i], buf);
+	}
+	log_progress_end();
+	return rc;
+}
+
+int
+verify_hashes(struct verify *v)
+{
+	uint8_t *buf;
+	int rc = 0;
+
+	if ((buf = malloc(HASH_BLOCK)) == NULL)
+		return -BKP_ENOMEM;
+	for (size_t i = 0; i < v->nsets && rc == 0; i++)
+		if (v->sets[i].chosen && v->sets[i].ok)
+			rc = hash_set(v, &v->sets[i], buf);
+	free(buf);
+	return rc;
+}
