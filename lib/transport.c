@@ -24,6 +24,7 @@ struct transport_writer {
 
 static const struct transport_ops *const drivers[] = {
 	&transport_local_ops,
+	&transport_sftp_ops,
 };
 
 static const struct transport_ops *

@@ -26,5 +26,6 @@ struct transport_ops {
 };
 
 extern const struct transport_ops transport_local_ops;
+extern const struct transport_ops transport_sftp_ops;
 
 #endif

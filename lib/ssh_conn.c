@@ -1,0 +1,440 @@
+/* ssh_conn.c: the SSH connection under the SFTP transport: URL, options,
+ * connect, the sftp subsystem, deadlines and error mapping.
+ *
+ * Options: no ssh_config is read (what a run does depends on the command
+ * line and the policy only), Nagle off (SSH_OPTIONS_NODELAY: without it
+ * SFTP round trips wait for delayed ACKs and writes crawl at about 1 MB/s),
+ * no compression (the data is compressed and encrypted already), libssh's
+ * default ciphers, passwords and keyboard-interactive never.
+ *
+ * Deadlines: every call may take BKP_SSH_TIMEOUT seconds (default 30; fsync
+ * and close four times that) before the connection is given up, so a cut
+ * link or a hung server ends a run with an error instead of a hang.
+ */
+#include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+#include "ssh_auth.h"
+#include "ssh_conn.h"
+#include "ssh_watchdog.h"
+
+#define TIMEOUT_DEFAULT 30
+#define TIMEOUT_MAX 3600
+
+/* SFTP version 4+ status codes that OpenSSH never sends (it reports a full
+ * disk as SSH_FX_FAILURE) but other servers do. */
+#define FX_NO_SPACE_ON_FILESYSTEM 14
+#define FX_QUOTA_EXCEEDED 15
+
+/* Below this many free bytes a failed write is a full disk. */
+#define NEARLY_FULL (1u << 20)
+
+static char *
+current_user(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *name = pw ? pw->pw_name : getenv("USER");
+
+	return name && *name ? strdup(name) : NULL;
+}
+
+static int
+bad_url(const char *url, const char *why)
+{
+	log_error("%s: %s; the form is sftp://user@host[:port]/path", url, why);
+	return -BKP_EUSAGE;
+}
+
+static int
+parse_port(const char *s, size_t n, unsigned *port)
+{
+	unsigned v = 0;
+
+	if (n == 0 || n > 5)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+/* host[:port] or [v6]:port in s[0..n). */
+static int
+parse_hostport(const char *s, size_t n, struct ssh_target *t)
+{
+	const char *end = s + n, *colon;
+
+	if (n > 0 && *s == '[') {
+		const char *close = memchr(s, ']', n);
+
+		if (close == NULL || (close + 1 < end && close[1] != ':'))
+			return -1;
+		t->host = strndup(s + 1, (size_t)(close - s - 1));
+		colon = close + 1 < end ? close + 1 : NULL;
+	} else {
+		colon = memchr(s, ':', n);
+		t->host = strndup(s, colon ? (size_t)(colon - s) : n);
+	}
+	if (t->host == NULL || *t->host == '\0')
+		return -1;
+	if (colon != NULL)
+		return parse_port(colon + 1, (size_t)(end - colon - 1),
+		    &t->port);
+	return 0;
+}
+
+static int
+make_label(struct ssh_target *t)
+{
+	const char *fmt = strchr(t->host, ':') ? "sftp://%s@[%s]" :
+	    "sftp://%s@%s";
+	char port[16] = "";
+	char *base;
+	int rc;
+
+	if (asprintf(&base, fmt, t->user, t->host) == -1)
+		return -1;
+	if (t->port != 22)
+		snprintf(port, sizeof(port), ":%u", t->port);
+	rc = asprintf(&t->label, "%s%s", base, port);
+	free(base);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+ssh_target_parse(const char *url, struct ssh_target *t)
+{
+	const char *auth = url + strlen("sftp://"), *slash, *at;
+	size_t plen;
+
+	memset(t, 0, sizeof(*t));
+	t->port = 22;
+	if (strncmp(url, "sftp://", strlen("sftp://")) != 0)
+		return bad_url(url, "not an sftp URL");
+	if ((slash = strchr(auth, '/')) == NULL)
+		return bad_url(url, "no path on the server");
+	at = memrchr(auth, '@', (size_t)(slash - auth));
+	t->user = at ? strndup(auth, (size_t)(at - auth)) : current_user();
+	if (t->user == NULL || *t->user == '\0') {
+		ssh_target_free(t);
+		return bad_url(url, "no user name");
+	}
+	if (parse_hostport(at ? at + 1 : auth, (size_t)(slash -
+	    (at ? at + 1 : auth)), t) != 0) {
+		ssh_target_free(t);
+		return bad_url(url, "bad host or port");
+	}
+	for (plen = strlen(slash); plen > 1 && slash[plen - 1] == '/'; plen--)
+		;
+	if ((t->path = strndup(slash, plen)) == NULL || make_label(t) != 0) {
+		ssh_target_free(t);
+		return -BKP_ENOMEM;
+	}
+	return 0;
+}
+
+void
+ssh_target_free(struct ssh_target *t)
+{
+	free(t->user);
+	free(t->host);
+	free(t->path);
+	free(t->label);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+timeout_setting(void)
+{
+	const char *s = getenv("BKP_SSH_TIMEOUT");
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return TIMEOUT_DEFAULT;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > TIMEOUT_MAX) {
+		log_warn("BKP_SSH_TIMEOUT=%s is not a number of seconds from 1 "
+		    "to %d; using %d", s, TIMEOUT_MAX, TIMEOUT_DEFAULT);
+		return TIMEOUT_DEFAULT;
+	}
+	return (int)v;
+}
+
+/* The known_hosts file: the given one, else ~/.ssh/known_hosts. */
+static char *
+known_hosts_path(const struct transport_opts *o)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	char *p;
+
+	if (o != NULL && o->known_hosts != NULL)
+		return strdup(o->known_hosts);
+	if ((home == NULL || *home == '\0') &&
+	    (pw = getpwuid(geteuid())) != NULL)
+		home = pw->pw_dir;
+	if (asprintf(&p, "%s/.ssh/known_hosts", home ? home : "") == -1)
+		return NULL;
+	return p;
+}
+
+static int
+set_options(struct ssh_conn *c, const char *known_hosts)
+{
+	ssh_session s = c->ssh;
+	long timeout = c->timeout;
+	unsigned port = c->t->port;
+	int on = 1, off = 0, quiet = SSH_LOG_NOLOG;
+	bool no_config = false;
+
+	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no_config) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &quiet) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_HOST, c->t->host) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_USER, c->t->user) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_NODELAY, &on) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_COMPRESSION, "no") < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, known_hosts) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	    "/dev/null") < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PASSWORD_AUTH, &off) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_KBDINT_AUTH, &off) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_GSSAPI_AUTH, &off) < 0) {
+		log_error("%s: cannot set SSH options: %s", c->t->label,
+		    ssh_get_error(s));
+		return -BKP_ETRANSPORT;
+	}
+	return 0;
+}
+
+static int
+start_sftp(struct ssh_conn *c)
+{
+	if ((c->sftp = sftp_new(c->ssh)) == NULL) {
+		log_error("%s: the server offers no sftp subsystem: %s",
+		    c->t->label, ssh_get_error(c->ssh));
+		return -BKP_ETRANSPORT;
+	}
+	if (sftp_init(c->sftp) != 0) {
+		log_error("%s: cannot start SFTP: %s", c->t->label,
+		    ssh_get_error(c->ssh));
+		return -BKP_ETRANSPORT;
+	}
+	c->has_fsync = sftp_extension_supported(c->sftp, "fsync@openssh.com",
+	    "1") == 1;
+	c->has_statvfs = sftp_extension_supported(c->sftp,
+	    "statvfs@openssh.com", "2") == 1;
+	return 0;
+}
+
+/* Host key, authentication and SFTP, under one deadline. */
+static int
+handshake(struct ssh_conn *c, const struct transport_opts *o,
+    const char *known_hosts)
+{
+	int rc;
+
+	ssh_watchdog_arm(c->wd, c->timeout);
+	if ((rc = ssh_auth_check_host(c->ssh, c->t, known_hosts,
+	    o != NULL && o->accept_new_host_key)) == 0 &&
+	    (rc = ssh_auth_user(c->ssh, c->t, o ? o->identity : NULL)) == 0)
+		rc = start_sftp(c);
+	ssh_watchdog_disarm(c->wd);
+	if (rc != 0 && ssh_watchdog_fired(c->wd))
+		log_error("%s: no answer from the server for %d s", c->t->label,
+		    c->timeout);
+	return rc;
+}
+
+int
+ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
+    struct ssh_conn **cp)
+{
+	struct ssh_conn *c;
+	char *known_hosts = NULL;
+	int rc;
+
+	*cp = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -BKP_ENOMEM;
+	c->t = t;
+	c->timeout = timeout_setting();
+	if ((known_hosts = known_hosts_path(o)) == NULL ||
+	    (c->ssh = ssh_new()) == NULL) {
+		rc = -BKP_ENOMEM;
+		goto err;
+	}
+	if ((rc = set_options(c, known_hosts)) != 0)
+		goto err;
+	if (ssh_connect(c->ssh) != SSH_OK) {
+		log_error("%s: cannot connect: %s", t->label,
+		    ssh_get_error(c->ssh));
+		rc = -BKP_ETRANSPORT;
+		goto err;
+	}
+	if ((rc = ssh_watchdog_start(ssh_get_fd(c->ssh), &c->wd)) != 0 ||
+	    (rc = handshake(c, o, known_hosts)) != 0)
+		goto err;
+	free(known_hosts);
+	*cp = c;
+	return 0;
+err:
+	free(known_hosts);
+	ssh_conn_close(c);
+	return rc;
+}
+
+void
+ssh_conn_close(struct ssh_conn *c)
+{
+	if (c == NULL)
+		return;
+	/* After a loss libssh may have closed the socket: no deadline on a
+	 * descriptor that could have been reused. */
+	if (c->wd != NULL && !c->lost)
+		ssh_watchdog_arm(c->wd, c->timeout);
+	if (c->sftp != NULL)
+		sftp_free(c->sftp);
+	if (c->ssh != NULL && ssh_is_connected(c->ssh))
+		ssh_disconnect(c->ssh);
+	ssh_watchdog_stop(c->wd);
+	ssh_free(c->ssh);
+	free(c);
+}
+
+int
+ssh_conn_begin(struct ssh_conn *c, int slow)
+{
+	if (c->lost)
+		return -BKP_ETRANSPORT;
+	/* libssh keeps the status of the last reply: clear it, so that a
+	 * call failing without a reply is seen as a lost connection. */
+	c->sftp->errnum = SSH_FX_OK;
+	ssh_watchdog_arm(c->wd, c->timeout * (slow > 0 ? slow : 1));
+	return 0;
+}
+
+void
+ssh_conn_end(struct ssh_conn *c)
+{
+	ssh_watchdog_disarm(c->wd);
+}
+
+/* A failure without a status from the server is the connection's. */
+static int
+connection_lost(struct ssh_conn *c, int status)
+{
+	switch (status) {
+	case SSH_FX_OK:
+	case SSH_FX_EOF:
+	case SSH_FX_BAD_MESSAGE:
+	case SSH_FX_NO_CONNECTION:
+	case SSH_FX_CONNECTION_LOST:
+		return 1;
+	}
+	return ssh_watchdog_fired(c->wd) || !ssh_is_connected(c->ssh);
+}
+
+/* OpenSSH reports a full disk as a plain failure: ask statvfs. */
+static int
+server_full(struct ssh_conn *c)
+{
+	sftp_statvfs_t v;
+	int full = 0;
+
+	if (!c->has_statvfs || ssh_conn_begin(c, 1) != 0)
+		return 0;
+	v = sftp_statvfs(c->sftp, c->t->path);
+	ssh_conn_end(c);
+	if (v != NULL) {
+		full = v->f_bavail * (v->f_frsize ? v->f_frsize : v->f_bsize) <
+		    NEARLY_FULL;
+		sftp_statvfs_free(v);
+	}
+	return full;
+}
+
+static int
+lost(struct ssh_conn *c, const char *path, const char *what)
+{
+	/* Whatever state it is in, the connection is not used again: later
+	 * calls (closing handles) then fail at once. */
+	if (ssh_is_connected(c->ssh))
+		shutdown(ssh_get_fd(c->ssh), SHUT_RDWR);
+	c->lost = 1;
+	if (ssh_watchdog_fired(c->wd))
+		log_error("%s%s: %s: no answer from the server for %d s; "
+		    "connection given up", c->t->label, path, what,
+		    c->timeout);
+	else
+		log_error("%s%s: %s: connection lost: %s", c->t->label, path,
+		    what, ssh_get_error(c->ssh));
+	return -BKP_ETRANSPORT;
+}
+
+int
+ssh_conn_fail(struct ssh_conn *c, const char *path, const char *what,
+    int quiet_missing)
+{
+	int status = sftp_get_error(c->sftp), rc = -BKP_ETRANSPORT;
+	const char *reason;
+	char said[256];
+
+	/* What libssh says (usually "SFTP server: ..."), before server_full()
+	 * makes another call. */
+	snprintf(said, sizeof(said), "%s", ssh_get_error(c->ssh));
+	reason = said;
+
+	if (c->lost)
+		return -BKP_ETRANSPORT;
+	if (connection_lost(c, status))
+		return lost(c, path, what);
+	switch (status) {
+	case SSH_FX_NO_SUCH_FILE:
+	case SSH_FX_NO_SUCH_PATH:
+		if (quiet_missing)
+			return -BKP_ENOTFOUND;
+		rc = -BKP_ENOTFOUND;
+		reason = "no such file or directory";
+		break;
+	case SSH_FX_PERMISSION_DENIED:
+		rc = -BKP_EIO;
+		reason = "permission denied by the server";
+		break;
+	case SSH_FX_WRITE_PROTECT:
+		rc = -BKP_EIO;
+		reason = "read-only on the server";
+		break;
+	case SSH_FX_FILE_ALREADY_EXISTS:
+		rc = -BKP_EIO;
+		reason = "already exists";
+		break;
+	case FX_NO_SPACE_ON_FILESYSTEM:
+	case FX_QUOTA_EXCEEDED:
+		rc = -BKP_ENOSPC;
+		reason = "no space left on the server (or quota exceeded)";
+		break;
+	default:
+		if (server_full(c)) {
+			rc = -BKP_ENOSPC;
+			reason = "no space left on the server";
+		}
+	}
+	log_error("%s%s: %s: %s", c->t->label, path, what, reason);
+	return rc;
+}
