@@ -188,8 +188,8 @@ manifest_encode(const struct manifest *m, struct wbuf *w)
 	return wbuf_status(w);
 }
 
-static int
-valid_path(const char *p)
+int
+manifest_path_valid(const char *p)
 {
 	/* Relative, no empty, "." or ".." component: restore relies on it,
 	 * and checks again before writing. */
@@ -242,7 +242,7 @@ decode_entry(struct rbuf *r, struct manifest_entry *e, uint32_t nsets)
 		return -1;
 	if (e->type < ENTRY_FILE || e->type > ENTRY_BLK ||
 	    e->where > WHERE_PART || e->mtime_nsec >= 1000000000u ||
-	    e->ctime_nsec >= 1000000000u || !valid_path(e->path) ||
+	    e->ctime_nsec >= 1000000000u || !manifest_path_valid(e->path) ||
 	    (e->where == WHERE_PART && e->set >= nsets) ||
 	    (e->type == ENTRY_HARDLINK) != (e->where == WHERE_NONE))
 		return -1;

@@ -77,6 +77,9 @@ const char *manifest_entry_set(const struct manifest *m,
 const struct manifest_entry *manifest_find(const struct manifest *m,
     const char *path);
 
+/* 1 if p is a relative path with no empty, "." or ".." component. */
+int manifest_path_valid(const char *p);
+
 /* Walk order: byte order, with '/' sorting before every other byte, so
  * that a directory's entries follow it directly. */
 int manifest_path_cmp(const char *a, const char *b);

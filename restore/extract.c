@@ -268,6 +268,11 @@ expected_entry(struct extract *x, struct archive_entry *ae,
 	memcpy(path, name, len + 1);
 	if (len > 1 && path[len - 1] == '/')
 		path[len - 1] = '\0';
+	if (!manifest_path_valid(path)) {
+		/* Never legitimate: the writer only stores manifest paths. */
+		failed(x, path, "hostile path in the part; refused");
+		return NULL;
+	}
 	if ((e = manifest_find(x->m, path)) == NULL)
 		return NULL;
 	i = (size_t)(e - x->m->e);
