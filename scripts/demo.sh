@@ -1,18 +1,26 @@
 #!/bin/sh
 # The quick start: installs what bkp needs (Debian 12), builds it, and runs
-# the main job on a built-in default: keys, a repository, a full and an
-# incremental backup of a sample tree, a restore into a new directory, and
-# a comparison with the source.
+# the main job on a built-in default: keys; an SFTP server of its own on
+# 127.0.0.1 (OpenSSH's sshd, stopped at the end) holding the offsite
+# repository; a full and an incremental backup of a sample tree shipped to
+# it; a restore from it into a new directory; a comparison with the source.
 #
 # Usage: scripts/demo.sh [SOURCE_DIR]   (default: a generated sample tree)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/deps.sh" build
+"$top/scripts/deps.sh" demo
 "$top/scripts/build.sh" "$top/build"
 bkp="$top/build/bkp/bkp"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bkp-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+work=$(cd "$work" && pwd -P)
+# The loopback SFTP server, shared with the integration tests.
+T=$work
+cleanup() { rm -rf "$work"; }
+fail() { echo "demo: $*" >&2; exit 1; }
+skip() { fail "$*"; }
+. "$top/tests/integration/sshd.sh"
+trap 'exit 130' INT TERM
 # The demo's passphrase; real use: --passphrase-file or a prompt.
 BKP_PASSPHRASE=demo-passphrase
 BKP_STATE_DIR=$work/state
@@ -32,17 +40,25 @@ if [ -z "$src" ]; then
 	ln "$src/docs/file-1.txt" "$src/docs/reports/hardlink.txt"
 fi
 
+echo "== starting an SFTP server on 127.0.0.1 for the offsite repository"
+sshd_start
+repo=$SFTP_URL_BASE$work/offsite/repo
+ssh_opts="--identity $SFTP_ID --known-hosts $SFTP_KNOWN_HOSTS"
 echo "== bkp keygen"
 "$bkp" keygen --out "$work/keys"
-echo "== bkp init"
-"$bkp" init --repo "$work/repo" --pub "$work/keys/repo.pub"
+echo "== bkp init --repo $repo"
+mkdir -p "$work/offsite"
+# shellcheck disable=SC2086
+"$bkp" init --repo "$repo" --pub "$work/keys/repo.pub" $ssh_opts
 cat > "$work/demo.policy" <<POLICY
 [policy]
 name = demo
 [source]
 paths = $src
 [repository]
-url = $work/repo
+url = $repo
+identity = $SFTP_ID
+known_hosts = $SFTP_KNOWN_HOSTS
 [keys]
 public = $work/keys/repo.pub
 signing = $work/keys/sign.key
@@ -53,11 +69,13 @@ echo "== bkp backup (full)"
 [ -n "${1:-}" ] || echo "changed on day 2" >> "$src/docs/file-7.txt"
 echo "== bkp backup (incremental)"
 "$bkp" backup --policy "$work/demo.policy"
-echo "== bkp snapshots"
-"$bkp" snapshots --repo "$work/repo"
-echo "== bkp restore (latest) into $work/restored"
-"$bkp" restore --repo "$work/repo" --key "$work/keys/repo.key" \
-	--target "$work/restored"
+echo "== bkp snapshots (from the offsite repository alone)"
+# shellcheck disable=SC2086
+"$bkp" snapshots --repo "$repo" $ssh_opts
+echo "== bkp restore (latest) from the offsite repository into $work/restored"
+# shellcheck disable=SC2086
+"$bkp" restore --repo "$repo" --key "$work/keys/repo.key" \
+	--target "$work/restored" $ssh_opts
 echo "== comparing the restored tree with the source"
 if diff -r --no-dereference "$src" "$work/restored$src"; then
 	echo "demo: OK, the restored tree matches the source"

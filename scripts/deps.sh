@@ -1,19 +1,21 @@
 #!/bin/sh
 # Installs the Debian 12 packages bkp needs to build, test and benchmark.
-# Usage: scripts/deps.sh [build|test|bench]   (each includes the ones before)
+# Usage: scripts/deps.sh [build|demo|test|bench]
+#        (each includes build; test includes demo; bench includes test)
 set -eu
 what=${1:-test}
 build="build-essential autoconf automake libtool pkg-config
        libarchive-dev libzstd-dev libsodium-dev libssh-dev libinih-dev
        libjson-c-dev check"
-test="clang libclang-rt-14-dev python3 acl attr strace openssh-server openssh-client
-      socat faketime zstd"
+demo="python3 openssh-server openssh-client"
+test="clang libclang-rt-14-dev acl attr strace socat faketime zstd"
 bench="restic borgbackup age time"
 case "$what" in
 build) pkgs=$build ;;
-test) pkgs="$build $test" ;;
-bench) pkgs="$build $test $bench" ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+demo) pkgs="$build $demo" ;;
+test) pkgs="$build $demo $test" ;;
+bench) pkgs="$build $demo $test $bench" ;;
+*) echo "usage: $0 [build|demo|test|bench]" >&2; exit 2 ;;
 esac
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
