@@ -339,7 +339,7 @@ cmd_verify(int argc, char **argv)
 	    (sec && (rc = check_key(sec, v->repo, a.key)) != 0))
 		goto out;
 	v->sec = sec;
-	v->trusted = sec ? &sec->sign_pk :
+	v->trusted = sec ? (const uint8_t (*)[32])&sec->sign_pk :
 	    (const uint8_t (*)[32])repo_config(v->repo)->signers;
 	v->ntrusted = sec ? 1 : repo_config(v->repo)->nsigners;
 	if ((rc = run_checks(v)) != 0)

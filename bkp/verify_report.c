@@ -165,8 +165,9 @@ print_text(const struct verify *v)
 		    v->sets[v->sampled[i].owner].m->e[
 		    v->sampled[i].entry].path, v->sets[v->sampled[i].owner].id,
 		    v->sampled[i].part, v->sets[v->sampled[i].holder].id);
-	printf("verify (%s): %zu sets checked, %llu objects, %.1f MiB read",
+	printf("verify (%s): %zu set%s checked, %llu objects, %.1f MiB read",
 	    verify_level_names[v->level], v->nchecked,
+	    v->nchecked == 1 ? "" : "s",
 	    (unsigned long long)v->objects, (double)v->bytes_read / 1048576.0);
 	if (v->level >= VERIFY_SAMPLE)
 		printf(", %llu of %zu files restored and checked",

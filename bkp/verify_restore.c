@@ -262,7 +262,7 @@ make_scratch(char *root, size_t size)
 int
 verify_restore(struct verify *v)
 {
-	char root[PATH_MAX], dir[PATH_MAX];
+	char root[PATH_MAX], dir[PATH_MAX + SETID_LEN + 2];
 	size_t a = 0, b;
 	int cwd, rc = 0;
 

@@ -8,6 +8,7 @@ TESTS += \
 	tests/integration/t-prune.sh \
 	tests/integration/t-hostile.sh \
 	tests/integration/t-disaster.sh
+TESTS += tests/integration/t-verify.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/mktree.sh \
 	tests/integration/mutate.sh tests/integration/treecmp.py \
 	$(TESTS)
