@@ -335,6 +335,14 @@ ssh_conn_end(struct ssh_conn *c)
 	ssh_watchdog_disarm(c->wd);
 }
 
+void
+ssh_conn_close_file(struct ssh_conn *c, sftp_file f)
+{
+	ssh_conn_begin(c, 1);
+	sftp_close(f);
+	ssh_conn_end(c);
+}
+
 /* A failure without a status from the server is the connection's. */
 static int
 connection_lost(struct ssh_conn *c, int status)

@@ -52,6 +52,15 @@ void ssh_conn_close(struct ssh_conn *c);
 int ssh_conn_begin(struct ssh_conn *c, int slow);
 void ssh_conn_end(struct ssh_conn *c);
 
+/* Runs expr (true on success) between begin and end: 0, or -1 when it
+ * failed or the connection is lost; then ssh_conn_fail() tells which. */
+#define SSH_CALL(c, slow, expr) \
+	(ssh_conn_begin((c), (slow)) != 0 ? -1 : \
+	((expr) ? (ssh_conn_end(c), 0) : (ssh_conn_end(c), -1)))
+
+/* Closes a file handle, freeing it even when the connection is lost. */
+void ssh_conn_close_file(struct ssh_conn *c, sftp_file f);
+
 /* After a failed call on the remote path: the status for it, reported as
  * "URL: what: reason" unless it is -BKP_ENOTFOUND and quiet_missing. */
 int ssh_conn_fail(struct ssh_conn *c, const char *path, const char *what,

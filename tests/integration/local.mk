@@ -15,3 +15,5 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/mktree.sh \
 check_PROGRAMS += tests/integration/mkhostile
 tests_integration_mkhostile_SOURCES = tests/integration/mkhostile.c
 tests_integration_mkhostile_LDADD = lib/libbkp.a $(LIBS_ALL)
+TESTS += tests/integration/t-sftp.sh tests/integration/t-sftp-kill.sh
+EXTRA_DIST += tests/integration/sshd.sh

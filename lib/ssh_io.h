@@ -1,0 +1,31 @@
+/* ssh_io.h: reading and writing whole objects over SFTP (ssh_conn.h), for
+ * the SFTP transport.  Paths are remote, absolute.  Every function reports
+ * its errors (ssh_conn_fail) and returns a bkp status. */
+#ifndef BKP_SSH_IO_H
+#define BKP_SSH_IO_H
+
+#include <stddef.h>
+
+#include "ssh_conn.h"
+
+struct ssh_reader;
+struct ssh_writer;
+
+/* -BKP_ENOTFOUND (reported) when the object is missing. */
+int ssh_reader_open(struct ssh_conn *c, const char *path,
+    struct ssh_reader **rp);
+/* Up to n bytes; *got is 0 at the end. */
+int ssh_reader_read(struct ssh_reader *rd, void *buf, size_t n, size_t *got);
+void ssh_reader_close(struct ssh_reader *rd);
+
+/* Writes "DIR/.tmp.NAME.RANDOM" until commit gives it the name path,
+ * never replacing an existing object. */
+int ssh_writer_open(struct ssh_conn *c, const char *path,
+    struct ssh_writer **wp);
+int ssh_writer_write(struct ssh_writer *w, const void *buf, size_t n);
+/* Makes it durable and visible; frees w. */
+int ssh_writer_commit(struct ssh_writer *w);
+/* Removes the temporary file; frees w.  NULL is fine. */
+void ssh_writer_abort(struct ssh_writer *w);
+
+#endif
