@@ -56,22 +56,6 @@ remove_scratch(const char *path)
 }
 
 /* Backslashes before the glob characters: a pattern matching only path. */
-static char *
-exact_pattern(const char *path)
-{
-	char *out = malloc(2 * strlen(path) + 1), *o = out;
-
-	if (out == NULL)
-		return NULL;
-	for (; *path; path++) {
-		if (strchr("*?[\\", *path))
-			*o++ = '\\';
-		*o++ = *path;
-	}
-	*o = '\0';
-	return out;
-}
-
 /* 1 if the files picked from s are all the files of its manifest. */
 static int
 picks_all(const struct vset *s, size_t n)
@@ -89,22 +73,17 @@ select_picked(struct extract *x, const struct verify *v,
     const struct vcand *c, size_t n)
 {
 	const struct vset *s = &v->sets[c[0].owner];
-	char **pats;
-	int rc = 0;
+	const char **paths;
 
 	if (v->level == VERIFY_FULL && picks_all(s, n))
 		return 0;	/* everything: the default */
-	if ((pats = calloc(n + 1, sizeof(*pats))) == NULL)
+	if ((paths = calloc(n + 1, sizeof(*paths))) == NULL)
 		return -BKP_ENOMEM;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		if ((pats[i] = exact_pattern(s->m->e[c[i].entry].path)) == NULL)
-			rc = -BKP_ENOMEM;
-	if (rc == 0)
-		extract_select(x, pats, n);
 	for (size_t i = 0; i < n; i++)
-		free(pats[i]);
-	free(pats);
-	return rc;
+		paths[i] = s->m->e[c[i].entry].path;
+	extract_select_paths(x, paths, n);
+	free(paths);
+	return 0;
 }
 
 /* 1 if the file is not there, else 0 (a mismatch is a problem too). */

@@ -529,6 +529,12 @@ extract_select(struct extract *x, char *const *patterns, size_t n)
 	return select_entries(x->m, patterns, n, x->sel);
 }
 
+size_t
+extract_select_paths(struct extract *x, const char *const *paths, size_t n)
+{
+	return select_paths(x->m, paths, n, x->sel);
+}
+
 int
 extract_selected(const struct extract *x, size_t i)
 {

@@ -49,6 +49,9 @@ int extract_open(struct repo *r, const struct bkp_seckey *sec,
 const struct manifest *extract_manifest(const struct extract *x);
 /* Restores only the entries selected (select_entries); default: all. */
 size_t extract_select(struct extract *x, char *const *patterns, size_t n);
+/* Restores only these exact paths (select_paths). */
+size_t extract_select_paths(struct extract *x, const char *const *paths,
+    size_t n);
 /* 1 if entry i is selected. */
 int extract_selected(const struct extract *x, size_t i);
 /* 0, -BKP_EPARTIAL when some entries failed, or another error. */

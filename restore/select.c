@@ -37,18 +37,12 @@ select_match(const char *pattern, const char *path)
 	}
 }
 
-size_t
-select_entries(const struct manifest *m, char *const *patterns,
-    size_t npatterns, uint8_t *sel)
+/* Hard links need their first link's content; counts the selection. */
+static size_t
+add_link_targets(const struct manifest *m, uint8_t *sel)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < m->n; i++) {
-		sel[i] = npatterns == 0;
-		for (size_t j = 0; j < npatterns && !sel[i]; j++)
-			sel[i] = (uint8_t)select_match(patterns[j],
-			    m->e[i].path);
-	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct manifest_entry *t;
 
@@ -59,4 +53,30 @@ select_entries(const struct manifest *m, char *const *patterns,
 	for (size_t i = 0; i < m->n; i++)
 		n += sel[i];
 	return n;
+}
+
+size_t
+select_entries(const struct manifest *m, char *const *patterns,
+    size_t npatterns, uint8_t *sel)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		sel[i] = npatterns == 0;
+		for (size_t j = 0; j < npatterns && !sel[i]; j++)
+			sel[i] = (uint8_t)select_match(patterns[j],
+			    m->e[i].path);
+	}
+	return add_link_targets(m, sel);
+}
+
+size_t
+select_paths(const struct manifest *m, const char *const *paths,
+    size_t npaths, uint8_t *sel)
+{
+	const struct manifest_entry *e;
+
+	memset(sel, 0, m->n);
+	for (size_t j = 0; j < npaths; j++)
+		if ((e = manifest_find(m, paths[j])) != NULL)
+			sel[e - m->e] = 1;
+	return add_link_targets(m, sel);
 }

@@ -19,6 +19,11 @@
 size_t select_entries(const struct manifest *m, char *const *patterns,
     size_t npatterns, uint8_t *sel);
 
+/* The same for a list of exact paths (no globbing, no subtrees): cheap for
+ * many paths.  Paths not in the manifest are not counted. */
+size_t select_paths(const struct manifest *m, const char *const *paths,
+    size_t npaths, uint8_t *sel);
+
 /* 1 if path or one of its ancestors matches pattern. */
 int select_match(const char *pattern, const char *path);
 
