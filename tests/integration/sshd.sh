@@ -26,8 +26,11 @@ SSHD=${SSHD:-/usr/sbin/sshd}
 SSHD_DIR=$T/sshd
 SSHD_PID=
 
+# On exit: stop the server, then lib.sh's cleanup, which takes the status
+# from $? (set +e: a failing "(exit N)" would end the trap right there).
 _sshd_exit() {
 	_sshd_rc=$?
+	set +e
 	sshd_stop
 	(exit "$_sshd_rc")
 	cleanup

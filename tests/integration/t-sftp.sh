@@ -224,7 +224,8 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m,mode=700 bkp-test "$FULL"
 then
 	_full_exit() {
 		_fe_rc=$?
-		umount "$FULL" 2>/dev/null || :
+		set +e
+		umount "$FULL" 2>/dev/null
 		(exit "$_fe_rc")
 		_sshd_exit
 	}
