@@ -266,7 +266,8 @@ seckey_decode(const uint8_t *p, size_t n, const char *pass, size_t passlen,
 	ct = rbuf_ref(&r, SEC_PLAIN + crypto_secretbox_MACBYTES);
 	if (!rbuf_ok(&r) || r.left != 0 ||
 	    ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPSLIMIT_MAX ||
-	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > MEMLIMIT_MAX)
+	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > MEMLIMIT_MAX ||
+	    mem % 1024 != 0)	/* Argon2 counts KiB: other bits unused */
 		return damaged(name);
 	rc = -BKP_ENOMEM;
 	if ((key = sodium_malloc(32)) == NULL ||

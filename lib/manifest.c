@@ -308,7 +308,8 @@ manifest_decode(const uint8_t *p, size_t n, struct manifest **mp,
 	count = rbuf_u64(&r);
 	/* Every entry takes at least 100 bytes: a count that cannot fit in
 	 * what is left is a lie, refused before allocating for it. */
-	if (count > MANIFEST_MAX_ENTRIES || count > r.left / 100) {
+	if (!rbuf_ok(&r) || count > MANIFEST_MAX_ENTRIES ||
+	    count > r.left / 100) {
 		rc = bad(name, "entry count", 0);
 		goto err;
 	}

@@ -1,4 +1,5 @@
 /* policy.c: the policy file parser, on top of inih. */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -76,6 +77,10 @@ struct parse {
 	int errors;
 	int seen[NKEYS];
 	int oom;
+	const char *cur;	/* the line inih is handling, and its length */
+	size_t curlen;
+	int handled;		/* the handler was called for it */
+	int syntax;		/* syntax errors reported */
 };
 
 static void
@@ -94,6 +99,29 @@ perr(struct parse *ps, int line, const char *fmt, ...)
 	ps->errors++;
 }
 
+/* inih passes every key and continuation line to the handler, and only
+ * reports the first line it cannot parse; so the line just handled is a
+ * syntax error if it did not reach the handler and is not blank, a
+ * comment or a section. */
+static void
+check_line(struct parse *ps)
+{
+	const char *s = ps->cur, *end = ps->cur + ps->curlen;
+
+	if (s == NULL || ps->handled)
+		return;
+	if (ps->line == 1 && end - s >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' ||
+	    *s == '\n' || *s == '\v' || *s == '\f'))
+		s++;
+	if (s == end || *s == ';' || *s == '#' ||
+	    (*s == '[' && memchr(s, ']', (size_t)(end - s)) != NULL))
+		return;
+	perr(ps, ps->line, "syntax error (expected [section] or key = value)");
+	ps->syntax++;
+}
+
 /* inih reads through this, so that we know the line being handled. */
 static char *
 reader(char *str, int num, void *stream)
@@ -101,8 +129,12 @@ reader(char *str, int num, void *stream)
 	struct parse *ps = stream;
 	size_t n = 0;
 
+	check_line(ps);
+	ps->cur = NULL;
 	if (ps->pos >= ps->len)
 		return NULL;
+	ps->cur = ps->text + ps->pos;
+	ps->handled = 0;
 	while (ps->pos < ps->len && n + 1 < (size_t)num) {
 		char c = ps->text[ps->pos++];
 
@@ -111,6 +143,7 @@ reader(char *str, int num, void *stream)
 			break;
 	}
 	str[n] = '\0';
+	ps->curlen = n;
 	ps->line++;
 	return str;
 }
@@ -230,6 +263,8 @@ set_value(struct parse *ps, const struct key_def *k, const char *v)
 	switch (k->type) {
 	case K_STR:
 	case K_PATH:
+		if (*v == '\0')
+			return -1;
 		free(*(char **)field);
 		*(char **)field = k->type == K_STR ? strdup(v) : resolve(ps, v);
 		return *(char **)field ? 0 : (ps->oom = 1, 0);
@@ -284,8 +319,59 @@ type_hint(const struct key_def *k)
 		    "%lld to %lld", (long long)k->min, (long long)k->max);
 		return buf;
 	default:
-		return "bad value";
+		return "a value is required";
 	}
+}
+
+/* The Levenshtein distance between a and b, ignoring case; SIZE_MAX for
+ * names too long to be keys. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[33];
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag +
+			    (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The known key of section closest to name: at most 2 edits away, and at
+ * most half of name's length (so that "url" does not suggest "pre"). */
+static const char *
+suggest_key(const char *section, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3, d;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0)
+			continue;
+		d = edit_distance(name, keys[i].key);
+		if (d < best_d && d * 2 <= strlen(name)) {
+			best = keys[i].key;
+			best_d = d;
+		}
+	}
+	return best;
 }
 
 static int
@@ -294,6 +380,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	struct parse *ps = user;
 	int known_section = 0;
 
+	ps->handled = 1;
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key_def *k = &keys[i];
 
@@ -309,12 +396,19 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if (set_value(ps, k, value) != 0)
 			perr(ps, ps->line, "[%s] %s = %s: %s", section, name,
 			    value, type_hint(k));
+		else if (k->offset == F(paths) && *value != '\0' &&
+		    *value != '/')
+			perr(ps, ps->line, "[source] paths: '%s' is not an "
+			    "absolute path", value);
 		return 1;
 	}
-	if (known_section)
-		perr(ps, ps->line, "unknown key '%s' in section [%s]", name,
-		    section);
-	else
+	if (known_section) {
+		const char *hint = suggest_key(section, name);
+
+		perr(ps, ps->line, "unknown key '%s' in section [%s]%s%s%s",
+		    name, section, hint ? "; did you mean '" : "",
+		    hint ? hint : "", hint ? "'?" : "");
+	} else
 		perr(ps, ps->line, "unknown section [%s]", section);
 	return 1;
 }
@@ -324,14 +418,16 @@ check_required(struct parse *ps)
 {
 	struct policy *p = ps->p;
 
-	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].required && !ps->seen[i])
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct strlist *l =
+		    (const struct strlist *)((const char *)p + keys[i].offset);
+
+		/* A list key given only empty values gave no value. */
+		if (keys[i].required && (!ps->seen[i] ||
+		    (keys[i].type == K_LIST && l->n == 0)))
 			perr(ps, 0, "missing [%s] %s", keys[i].section,
 			    keys[i].key);
-	for (size_t i = 0; i < p->paths.n; i++)
-		if (p->paths.v[i][0] != '/')
-			perr(ps, ps->seen[1], "[source] paths: '%s' is not "
-			    "an absolute path", p->paths.v[i]);
+	}
 	if (p->name && (strchr(p->name, '/') || p->name[0] == '.' ||
 	    strlen(p->name) > 64))
 		perr(ps, ps->seen[0], "[policy] name: use at most 64 "
@@ -379,15 +475,18 @@ policy_parse(const char *text, size_t len, const char *name,
 	ini_max_line = PATH_MAX + 512;
 	ini_use_stack = false;
 	ini_allow_inline_comments = false;
-	if (memchr(text, '\0', len) != NULL)
+	if (memchr(text, '\0', len) != NULL) {
 		perr(&ps, 0, "contains a NUL byte; not a policy file");
-	else if ((line = ini_parse_stream(reader, &ps, handler, &ps)) > 0)
-		perr(&ps, line, "syntax error (expected [section] or "
-		    "key = value)");
-	else if (line < 0)
-		ps.oom = 1;
-	if (!ps.oom)
-		check_required(&ps);
+	} else {
+		line = ini_parse_stream(reader, &ps, handler, &ps);
+		if (line > 0 && ps.syntax == 0)	/* missed by check_line */
+			perr(&ps, line, "syntax error (expected [section] or "
+			    "key = value)");
+		else if (line < 0)
+			ps.oom = 1;
+		if (!ps.oom)
+			check_required(&ps);
+	}
 	free(ps.dir);
 	if (ps.oom || ps.errors) {
 		policy_free(p);

@@ -23,10 +23,15 @@ struct hash_state {
 static struct hash_state *
 hash_state_new(void)
 {
-	struct hash_state *s = calloc(1, sizeof(*s));
+	void *p;
+	struct hash_state *s;
 
-	if (s)
-		crypto_generichash_init(&s->h, NULL, 0, 32);
+	/* crypto_generichash_state must be 64-byte aligned; malloc only
+	 * gives 16. */
+	if (posix_memalign(&p, 64, sizeof(*s)) != 0)
+		return NULL;
+	s = memset(p, 0, sizeof(*s));
+	crypto_generichash_init(&s->h, NULL, 0, 32);
 	return s;
 }
 

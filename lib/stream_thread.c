@@ -29,6 +29,7 @@ struct ring {
 	struct slot *slots;
 	size_t nslots, bufsize;
 	size_t head, count;	/* full slots, oldest at head */
+	size_t tail;		/* the slot being filled: producer only */
 	int done;		/* the producer has finished */
 	int stop;		/* the consumer has gone */
 	int rc;			/* the worker's error */
@@ -67,11 +68,12 @@ err:
 	return NULL;
 }
 
-/* The slot the producer fills next (only the producer touches it). */
+/* The slot the producer fills next (only the producer touches it, and
+ * its index: head and count change under the lock in the consumer). */
 static struct slot *
 ring_tail(struct ring *r)
 {
-	return &r->slots[(r->head + r->count) % r->nslots];
+	return &r->slots[r->tail];
 }
 
 /* Producer: publishes the tail slot, then waits for a free one.  Returns
@@ -81,8 +83,9 @@ ring_push(struct ring *r, size_t len)
 {
 	int rc;
 
-	pthread_mutex_lock(&r->mu);
 	ring_tail(r)->len = len;
+	r->tail = (r->tail + 1) % r->nslots;
+	pthread_mutex_lock(&r->mu);
 	r->count++;
 	pthread_cond_broadcast(&r->cv);
 	while (r->count == r->nslots && !r->stop)

@@ -170,6 +170,8 @@ istream_zstd_new(struct istream *next)
 	if ((z = calloc(1, sizeof(*z))) == NULL ||
 	    (z->dctx = ZSTD_createDCtx()) == NULL)
 		goto err;
+	/* No frame yet: an input that ends before one is truncated. */
+	z->last = 1;
 	/* Cap the window a hostile frame may ask for (128 MiB). */
 	ZSTD_DCtx_setParameter(z->dctx, ZSTD_d_windowLogMax, 27);
 	if ((is = istream_alloc(&zr_ops, next, z)) == NULL)

@@ -1,5 +1,6 @@
-# Integration tests: shell scripts against the real binary and real files.
-TESTS += \
+# Integration tests: shell scripts against the real binary and real files,
+# a real sshd on loopback.  Append new scripts to integration_tests.
+integration_tests = \
 	tests/integration/t-treecmp-selftest.sh \
 	tests/integration/t-roundtrip.sh \
 	tests/integration/t-kill.sh \
@@ -7,13 +8,19 @@ TESTS += \
 	tests/integration/t-warnings.sh \
 	tests/integration/t-prune.sh \
 	tests/integration/t-hostile.sh \
-	tests/integration/t-disaster.sh
-TESTS += tests/integration/t-verify.sh
-EXTRA_DIST += tests/integration/lib.sh tests/integration/mktree.sh \
-	tests/integration/mutate.sh tests/integration/treecmp.py \
-	$(TESTS)
+	tests/integration/t-disaster.sh \
+	tests/integration/t-verify.sh \
+	tests/integration/t-sftp.sh \
+	tests/integration/t-sftp-kill.sh \
+	tests/integration/t-run-60days.sh \
+	tests/integration/t-run-concurrency.sh \
+	tests/integration/t-run-hooks.sh \
+	tests/integration/t-policy-check.sh
+TESTS += $(integration_tests)
+EXTRA_DIST += $(integration_tests) \
+	tests/integration/lib.sh tests/integration/sshd.sh \
+	tests/integration/mktree.sh tests/integration/mutate.sh \
+	tests/integration/treecmp.py
 check_PROGRAMS += tests/integration/mkhostile
 tests_integration_mkhostile_SOURCES = tests/integration/mkhostile.c
 tests_integration_mkhostile_LDADD = lib/libbkp.a $(LIBS_ALL)
-TESTS += tests/integration/t-sftp.sh tests/integration/t-sftp-kill.sh
-EXTRA_DIST += tests/integration/sshd.sh
