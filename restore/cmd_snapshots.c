@@ -173,7 +173,7 @@ cmd_snapshots(int argc, char **argv)
 	if ((a.key && (rc = seckey_load(a.key, a.passfile, &sec)) != 0) ||
 	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0)
 		goto out;
-	trusted = sec ? &sec->sign_pk :
+	trusted = sec ? (const uint8_t (*)[32])&sec->sign_pk :
 	    (const uint8_t (*)[32])repo_config(repo)->signers;
 	ntrusted = sec ? 1 : repo_config(repo)->nsigners;
 	if ((rc = catalog_load(repo, trusted, ntrusted, &cat)) != 0)

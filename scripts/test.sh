@@ -30,7 +30,8 @@ suite() {	# suite NAME DIR CONFIGURE-ARGS...: build and make check
 		failed=$((failed + 1))
 		return
 	fi
-	(cd "$dir" && make -s -j2 check >/dev/null 2>&1)
+	(cd "$dir" && make -s -j2 check >check.out 2>&1) ||
+		grep -v '^make' "$dir/check.out" | tail -n 15
 	if [ -f "$dir/test-suite.log" ]; then
 		grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$dir"/tests/*/*.log \
 			2>/dev/null | sed 's/^[^:]*log://' | sort | uniq -c | \
