@@ -10,7 +10,7 @@ int
 cli_parse(int argc, char **argv, const char *usage, const struct option *opts,
     int (*on_opt)(int c, const char *arg, void *ctx), void *ctx)
 {
-	char shortopts[128] = "+h";
+	char shortopts[128] = "h";
 	size_t n = strlen(shortopts);
 	int c, rc;
 

@@ -5,6 +5,7 @@
 #include "backup.h"
 #include "cli.h"
 #include "error.h"
+#include "lock.h"
 #include "log.h"
 #include "policy.h"
 
@@ -82,6 +83,7 @@ cmd_backup(int argc, char **argv)
 	struct backup_args a = { .req.level = BACKUP_AUTO };
 	struct backup_result res;
 	struct policy *p;
+	struct lock *l = NULL;
 	int rc;
 
 	if ((rc = cli_parse(argc, argv, usage, opts, on_opt, &a)) != 0)
@@ -90,7 +92,9 @@ cmd_backup(int argc, char **argv)
 		return cli_missing("backup", "--policy FILE");
 	if ((rc = policy_load(a.policy, &p)) != 0)
 		return rc;
-	rc = backup_policy(p, &a.req, &res);
+	if ((rc = lock_policy(p->name, &l)) == 0)
+		rc = backup_policy(p, &a.req, &res);
+	lock_release(l);
 	policy_free(p);
 	return rc;
 }

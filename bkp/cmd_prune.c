@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "error.h"
+#include "lock.h"
 #include "log.h"
 #include "policy.h"
 #include "prune.h"
@@ -202,6 +203,7 @@ cmd_prune(int argc, char **argv)
 	};
 	struct prune_args a = { 0 };
 	struct policy *p = NULL;
+	struct lock *l = NULL;
 	int rc;
 
 	if ((rc = cli_parse(argc, argv, usage, opts, on_opt, &a)) != 0)
@@ -210,7 +212,9 @@ cmd_prune(int argc, char **argv)
 		return cli_missing("prune", "--policy FILE");
 	if ((rc = policy_load(a.policy, &p)) != 0)
 		return rc;
-	rc = prune_policy(p, &a.req);
+	if ((rc = lock_policy(p->name, &l)) == 0)
+		rc = prune_policy(p, &a.req);
+	lock_release(l);
 	policy_free(p);
 	return rc;
 }

@@ -83,28 +83,16 @@ now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int
-lock_policy(const struct policy *p, struct lock **l)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 128], what[128];
-	int taken_over, rc;
-
-	if ((rc = state_dir(dir, sizeof(dir))) != 0)
-		return rc;
-	snprintf(path, sizeof(path), "%s/%s.lock", dir, p->name);
-	snprintf(what, sizeof(what), "policy %s", p->name);
-	return lock_acquire(path, what, l, &taken_over);
-}
-
 /* The backup itself, between its hooks. */
 static int
-backup_with_hooks(const struct policy *p, enum due due, int accept,
-    struct outcome *out)
+backup_with_hooks(const struct policy *p, enum due due,
+    const struct run_args *a, struct outcome *out)
 {
 	struct backup_request req = {
 		.level = due == DUE_FULL ? BACKUP_FULL : BACKUP_AUTO,
-		.accept_new_host_key = accept,
-		.quiet = !log_verbose(),
+		.accept_new_host_key = a->accept_new_host_key,
+		/* With --json, stdout is the JSON summary alone. */
+		.quiet = !log_verbose() || a->json,
 	};
 	struct hook_env env = { p->name, due == DUE_FULL ? "full" :
 	    "incremental", "", "", p->repo_url };
@@ -115,7 +103,10 @@ backup_with_hooks(const struct policy *p, enum due due, int accept,
 		rc = backup_policy(p, &req, &res);
 		memcpy(out->set, res.setid, sizeof(out->set));
 		out->bytes = res.bytes_read;
-		out->action = res.level == LEVEL_FULL ? "full" : "incremental";
+		/* What was made: a full when the parent was found gone. */
+		if (rc >= 0)
+			env.level = out->action = res.level == LEVEL_FULL ?
+			    "full" : "incremental";
 	} else
 		log_error("policy %s: the pre hook failed; no backup made",
 		    p->name);
@@ -131,16 +122,17 @@ backup_with_hooks(const struct policy *p, enum due due, int accept,
 
 /* Decides and does what is due for one loaded policy. */
 static int
-run_loaded(const struct policy *p, int accept, struct outcome *out)
+run_loaded(const struct policy *p, const struct run_args *a,
+    struct outcome *out)
 {
-	struct prune_request prune = { .quiet = !log_verbose(),
-	    .accept_new_host_key = accept };
+	struct prune_request prune = { .quiet = !log_verbose() || a->json,
+	    .accept_new_host_key = a->accept_new_host_key };
 	struct history h;
 	int64_t now = now_ns();
 	enum due due;
 	int rc, prc;
 
-	if ((rc = history_load(p, accept, &h)) != 0)
+	if ((rc = history_load(p, a->accept_new_host_key, &h)) != 0)
 		return rc;
 	due = schedule_due(&p->schedule, now, h.last_full, h.last_any,
 	    h.chain_usable, &out->next_ns);
@@ -148,7 +140,7 @@ run_loaded(const struct policy *p, int accept, struct outcome *out)
 		out->action = "nothing";
 		return 0;
 	}
-	rc = backup_with_hooks(p, due, accept, out);
+	rc = backup_with_hooks(p, due, a, out);
 	if (rc < 0)
 		return rc;
 	if ((prc = prune_policy(p, &prune)) != 0) {
@@ -156,13 +148,13 @@ run_loaded(const struct policy *p, int accept, struct outcome *out)
 		    p->name);
 		return BKP_EWARN;
 	}
-	schedule_due(&p->schedule, now_ns(), due == DUE_FULL ? now :
-	    h.last_full, now, 1, &out->next_ns);
+	schedule_due(&p->schedule, now_ns(), strcmp(out->action, "full") == 0 ?
+	    now : h.last_full, now, 1, &out->next_ns);
 	return rc;
 }
 
 static int
-run_policy(const char *file, int accept, struct outcome *out)
+run_policy(const char *file, const struct run_args *a, struct outcome *out)
 {
 	struct policy *p = NULL;
 	struct lock *l = NULL;
@@ -175,10 +167,13 @@ run_policy(const char *file, int accept, struct outcome *out)
 	if ((rc = policy_load(file, &p)) != 0)
 		return out->status = rc;
 	snprintf(out->policy, sizeof(out->policy), "%s", p->name);
-	if ((rc = lock_policy(p, &l)) != 0) {
-		out->action = "locked";
+	if ((rc = lock_policy(p->name, &l)) != 0) {
+		/* Only another run's lock is "locked"; an unusable lock
+		 * file is a failure. */
+		if (rc == -BKP_ELOCKED)
+			out->action = "locked";
 	} else {
-		rc = run_loaded(p, accept, out);
+		rc = run_loaded(p, a, out);
 		lock_release(l);
 	}
 	if (rc < 0 && rc != -BKP_ELOCKED)
@@ -310,7 +305,7 @@ cmd_run(int argc, char **argv)
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
-		run_policy(files[i], a.accept_new_host_key, &out[i]);
+		run_policy(files[i], &a, &out[i]);
 		record(&out[i]);
 	}
 	summary(out, n, a.json);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -181,6 +182,9 @@ write_metrics(const char *path, const struct pstatus *s, size_t n)
 	fclose(f);
 	rc = state_write_atomic(path, buf, len);
 	free(buf);
+	/* Read by the node exporter, which may run as another user. */
+	if (rc == 0 && chmod(path, 0644) != 0)
+		rc = log_errno_code("%s: cannot make it readable", path);
 	return rc;
 }
 

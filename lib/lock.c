@@ -1,6 +1,7 @@
 /* lock.c: flock-based run locks with a holder record. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "error.h"
 #include "lock.h"
 #include "log.h"
+#include "state.h"
 
 struct lock {
 	int fd;
@@ -84,4 +86,18 @@ lock_release(struct lock *l)
 		log_warn("cannot clear a lock record");
 	close(l->fd);
 	free(l);
+}
+
+int
+lock_policy(const char *policy, struct lock **l)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 128], what[128];
+	int taken_over, rc;
+
+	*l = NULL;
+	if ((rc = state_dir(dir, sizeof(dir))) != 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s.lock", dir, policy);
+	snprintf(what, sizeof(what), "policy %s", policy);
+	return lock_acquire(path, what, l, &taken_over);
 }

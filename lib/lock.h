@@ -16,4 +16,8 @@ int lock_acquire(const char *path, const char *what, struct lock **l,
     int *taken_over);
 void lock_release(struct lock *l);
 
+/* The lock of a policy, STATE/NAME.lock: taken by every command that
+ * writes to the policy's repository (backup, prune, run). */
+int lock_policy(const char *policy, struct lock **l);
+
 #endif

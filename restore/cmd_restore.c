@@ -324,6 +324,11 @@ cmd_restore(int argc, char **argv)
 		log_error("restore: give --set or --at, not both");
 		return -BKP_EUSAGE;
 	}
+	if (a.at && time_parse(a.at, &(int64_t){0}) != 0) {
+		log_error("restore: --at %s: not an ISO 8601 time (e.g. "
+		    "2026-11-21T14:00)", a.at);
+		return -BKP_EUSAGE;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Only seals signed by the signer the key's owner trusts count: the
 	 * repository itself is untrusted. */
