@@ -1,6 +1,7 @@
 /* hooks.c: running hook commands with a time limit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,21 +34,35 @@ child(const char *cmd, const struct hook_env *env, int out)
 	_exit(127);
 }
 
-/* Reads the hook's output until it closes or the deadline passes. */
+/* Milliseconds on a clock that no one sets. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the hook's output until it closes (0) or the deadline (ms, see
+ * now_ms) passes (-1); buf gets what was read either way. */
 static int
-collect(int fd, char *buf, size_t size, time_t deadline)
+collect(int fd, char *buf, size_t size, int64_t deadline)
 {
 	size_t n = 0;
+	int rc = 0;
 
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		int left = (int)(deadline - time(NULL));
+		int64_t left = deadline - now_ms();
 		char tmp[1024];
 		ssize_t r;
 
-		if (left <= 0)
-			return -1;
-		if (poll(&p, 1, left * 1000) <= 0)
+		if (left <= 0) {
+			rc = -1;
+			break;
+		}
+		if (poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) <= 0)
 			continue;
 		if ((r = read(fd, tmp, sizeof(tmp))) <= 0)
 			break;
@@ -57,7 +72,23 @@ collect(int fd, char *buf, size_t size, time_t deadline)
 		}
 	}
 	buf[n] = '\0';
-	return 0;
+	return rc;
+}
+
+/* Waits for pid until the deadline (ms, see now_ms): 0 when it ended, -1
+ * when it still runs (a hook may close its output long before it exits). */
+static int
+wait_until(pid_t pid, int *status, int64_t deadline)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid || (r == -1 && errno != EINTR))
+			return 0;
+		if (now_ms() >= deadline)
+			return -1;
+		poll(NULL, 0, 10);
+	}
 }
 
 static void
@@ -77,6 +108,7 @@ hook_run(const char *name, const char *cmd, int64_t timeout,
 {
 	char *out;
 	int fds[2], status = 0, timed_out;
+	int64_t deadline;
 	pid_t pid;
 
 	if (cmd == NULL || *cmd == '\0')
@@ -96,15 +128,16 @@ hook_run(const char *name, const char *cmd, int64_t timeout,
 	if (pid == 0)
 		child(cmd, env, fds[1]);
 	close(fds[1]);
-	timed_out = collect(fds[0], out, OUTPUT_MAX, time(NULL) + timeout);
+	deadline = now_ms() + timeout * 1000;
+	timed_out = collect(fds[0], out, OUTPUT_MAX, deadline) != 0 ||
+	    wait_until(pid, &status, deadline) != 0;
 	close(fds[0]);
 	if (timed_out) {
 		kill(-pid, SIGTERM);
 		sleep(1);
 		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
 	}
-	waitpid(pid, &status, 0);
-	timed_out = timed_out != 0;
 	log_output(name, out, timed_out || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0);
 	free(out);

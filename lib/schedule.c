@@ -10,12 +10,14 @@
 
 static const char *const days[] = { "sun", "mon", "tue", "wed", "thu",
     "fri", "sat" };
+static const char *const day_names[] = { "sunday", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday" };
 
 int
 schedule_parse_period(const char *s, struct period *p)
 {
-	char word[16], day[16];
-	int n = sscanf(s, "%15s %15s", word, day);
+	char word[16], day[16], extra;
+	int n = sscanf(s, "%15s %15s %c", word, day, &extra);
 
 	p->wday = 0;
 	if (n < 1)
@@ -26,13 +28,14 @@ schedule_parse_period(const char *s, struct period *p)
 		p->kind = PERIOD_DAILY;
 	else if (strcasecmp(word, "monthly") == 0 && n == 1)
 		p->kind = PERIOD_MONTHLY;
-	else if (strcasecmp(word, "weekly") == 0) {
+	else if (strcasecmp(word, "weekly") == 0 && n <= 2) {
 		p->kind = PERIOD_WEEKLY;
 		if (n == 1)
 			return 0;
+		/* "sun" or "sunday", not "sunflower"; nothing after it. */
 		for (int i = 0; i < 7; i++)
-			if (strncasecmp(day, days[i], 3) == 0 &&
-			    strlen(day) >= 3)
+			if (strcasecmp(day, days[i]) == 0 ||
+			    strcasecmp(day, day_names[i]) == 0)
 				return p->wday = i, 0;
 		return -1;
 	} else
