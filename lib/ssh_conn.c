@@ -12,6 +12,7 @@
  * link or a hung server ends a run with an error instead of a hang.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -272,6 +273,10 @@ ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
 	*cp = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -BKP_ENOMEM;
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		return -BKP_ENOMEM;
+	}
 	c->t = t;
 	c->timeout = timeout_setting();
 	if ((known_hosts = known_hosts_path(o)) == NULL ||
@@ -314,25 +319,55 @@ ssh_conn_close(struct ssh_conn *c)
 		ssh_disconnect(c->ssh);
 	ssh_watchdog_stop(c->wd);
 	ssh_free(c->ssh);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
+}
+
+/* This thread's last failed call: the server's status (SSH_FX_*) and
+ * libssh's message, taken before another thread's call replaces them. */
+static _Thread_local int last_status;
+static _Thread_local char last_msg[256];
+
+int
+ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->lost)
+		return -BKP_ETRANSPORT;
+	ssh_watchdog_arm(c->wd, c->timeout * (slow > 0 ? slow : 1));
+	if (c->settle != NULL && c->settle_reader != reader)
+		c->settle(c->settle_reader);
+	/* libssh keeps the status of the last reply: clear it, so that a
+	 * call failing without a reply is seen as a lost connection. */
+	c->sftp->errnum = SSH_FX_OK;
+	return 0;
 }
 
 int
 ssh_conn_begin(struct ssh_conn *c, int slow)
 {
-	if (c->lost)
-		return -BKP_ETRANSPORT;
-	/* libssh keeps the status of the last reply: clear it, so that a
-	 * call failing without a reply is seen as a lost connection. */
-	c->sftp->errnum = SSH_FX_OK;
-	ssh_watchdog_arm(c->wd, c->timeout * (slow > 0 ? slow : 1));
-	return 0;
+	return ssh_conn_begin_as(c, slow, NULL);
 }
 
-void
-ssh_conn_end(struct ssh_conn *c)
+int
+ssh_conn_end(struct ssh_conn *c, int failed)
 {
-	ssh_watchdog_disarm(c->wd);
+	if (!c->lost)
+		ssh_watchdog_disarm(c->wd);
+	if (failed) {
+		last_status = c->lost ? SSH_FX_CONNECTION_LOST :
+		    sftp_get_error(c->sftp);
+		snprintf(last_msg, sizeof(last_msg), "%s",
+		    ssh_get_error(c->ssh));
+	}
+	pthread_mutex_unlock(&c->mu);
+	return failed ? -1 : 0;
+}
+
+int
+ssh_conn_status(void)
+{
+	return last_status;
 }
 
 void
@@ -340,7 +375,7 @@ ssh_conn_close_file(struct ssh_conn *c, sftp_file f)
 {
 	ssh_conn_begin(c, 1);
 	sftp_close(f);
-	ssh_conn_end(c);
+	ssh_conn_end(c, 0);
 }
 
 /* A failure without a status from the server is the connection's. */
@@ -365,10 +400,11 @@ server_full(struct ssh_conn *c)
 	sftp_statvfs_t v;
 	int full = 0;
 
-	if (!c->has_statvfs || ssh_conn_begin(c, 1) != 0)
+	if (!c->has_statvfs)
 		return 0;
-	v = sftp_statvfs(c->sftp, c->t->path);
-	ssh_conn_end(c);
+	v = ssh_conn_begin(c, 1) == 0 ? sftp_statvfs(c->sftp, c->t->path) :
+	    NULL;
+	ssh_conn_end(c, 0);
 	if (v != NULL) {
 		full = v->f_bavail * (v->f_frsize ? v->f_frsize : v->f_bsize) <
 		    NEARLY_FULL;
@@ -377,7 +413,8 @@ server_full(struct ssh_conn *c)
 	return full;
 }
 
-static int
+/* Under the mutex. */
+static void
 lost(struct ssh_conn *c, const char *path, const char *what)
 {
 	/* Whatever state it is in, the connection is not used again: later
@@ -391,27 +428,29 @@ lost(struct ssh_conn *c, const char *path, const char *what)
 		    c->timeout);
 	else
 		log_error("%s%s: %s: connection lost: %s", c->t->label, path,
-		    what, ssh_get_error(c->ssh));
-	return -BKP_ETRANSPORT;
+		    what, last_msg);
 }
 
 int
 ssh_conn_fail(struct ssh_conn *c, const char *path, const char *what,
     int quiet_missing)
 {
-	int status = sftp_get_error(c->sftp), rc = -BKP_ETRANSPORT;
+	int status = last_status, rc = -BKP_ETRANSPORT;
 	const char *reason;
-	char said[256];
+	char said[sizeof(last_msg)];
 
-	/* What libssh says (usually "SFTP server: ..."), before server_full()
+	/* What libssh said (usually "SFTP server: ..."), before server_full()
 	 * makes another call. */
-	snprintf(said, sizeof(said), "%s", ssh_get_error(c->ssh));
+	memcpy(said, last_msg, sizeof(said));
 	reason = said;
-
-	if (c->lost)
-		return -BKP_ETRANSPORT;
-	if (connection_lost(c, status))
-		return lost(c, path, what);
+	pthread_mutex_lock(&c->mu);
+	if (!c->lost && connection_lost(c, status))
+		lost(c, path, what);
+	rc = c->lost ? -BKP_ETRANSPORT : 0;
+	pthread_mutex_unlock(&c->mu);
+	if (rc != 0)
+		return rc;
+	rc = -BKP_ETRANSPORT;
 	switch (status) {
 	case SSH_FX_NO_SUCH_FILE:
 	case SSH_FX_NO_SUCH_PATH:

@@ -4,12 +4,15 @@
  * ssh_conn_open() does everything up to a usable SFTP session: TCP
  * connection, strict host key check, public key authentication, the sftp
  * subsystem.  It can be called again with the same target to replace a lost
- * connection.  Every blocking SFTP call goes between ssh_conn_begin() and
- * ssh_conn_end(), which give it a deadline; a failed call is turned into a
- * bkp status (and reported) by ssh_conn_fail().
+ * connection.  Every SFTP call goes between ssh_conn_begin() and
+ * ssh_conn_end(), which serialize the callers and give the call a deadline;
+ * a failed call is turned into a bkp status (and reported) by
+ * ssh_conn_fail().
  */
 #ifndef BKP_SSH_CONN_H
 #define BKP_SSH_CONN_H
+
+#include <pthread.h>
 
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
@@ -39,6 +42,11 @@ struct ssh_conn {
 	int has_fsync;	/* the server has fsync@openssh.com */
 	int has_statvfs;	/* ... and statvfs@openssh.com */
 	int lost;	/* the connection is gone; reported once */
+	pthread_mutex_t mu;	/* one call at a time */
+	/* The reader with read requests in flight, if any, and how to make
+	 * it receive their replies (see ssh_conn_begin_as). */
+	void (*settle)(void *reader);
+	void *settle_reader;
 };
 
 /* Connects; reports what went wrong (-BKP_ETRANSPORT mostly). */
@@ -46,17 +54,32 @@ int ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
     struct ssh_conn **cp);
 void ssh_conn_close(struct ssh_conn *c);
 
-/* Before a blocking call: 0, or -BKP_ETRANSPORT (quietly) when the
- * connection is already lost.  slow: the call may take that many times the
- * usual deadline (fsync, close).  ssh_conn_end() after the call. */
+/* Every libssh call on the connection runs between ssh_conn_begin() and
+ * ssh_conn_end(): one thread at a time (a mutex), under a deadline (slow:
+ * that many times the usual one, for fsync and close).  begin returns 0,
+ * or -BKP_ETRANSPORT when the connection is already lost: skip the call
+ * (or make only calls that free memory).  end is due either way; with
+ * failed, it keeps this thread's copy of the server's status and libssh's
+ * message for ssh_conn_fail().  It returns failed ? -1 : 0. */
 int ssh_conn_begin(struct ssh_conn *c, int slow);
-void ssh_conn_end(struct ssh_conn *c);
+int ssh_conn_end(struct ssh_conn *c, int failed);
+
+/* As ssh_conn_begin(), for a call of reader (NULL: of no reader).  Before
+ * the call, the reader registered with settle (if another) receives all
+ * the replies still in flight: an SSH channel cannot carry our writes
+ * while the server waits for room to send us read replies, and replies
+ * left in flight across other calls would pile up in libssh's queue.  A
+ * reader registers while it has requests in flight, under the mutex. */
+int ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader);
 
 /* Runs expr (true on success) between begin and end: 0, or -1 when it
  * failed or the connection is lost; then ssh_conn_fail() tells which. */
 #define SSH_CALL(c, slow, expr) \
-	(ssh_conn_begin((c), (slow)) != 0 ? -1 : \
-	((expr) ? (ssh_conn_end(c), 0) : (ssh_conn_end(c), -1)))
+	(ssh_conn_begin((c), (slow)) != 0 ? ssh_conn_end((c), 1) : \
+	ssh_conn_end((c), !(expr)))
+
+/* The server's status (SSH_FX_*) for this thread's last failed call. */
+int ssh_conn_status(void);
 
 /* Closes a file handle, freeing it even when the connection is lost. */
 void ssh_conn_close_file(struct ssh_conn *c, sftp_file f);

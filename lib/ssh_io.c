@@ -21,21 +21,24 @@
 /* fsync and close may wait for the server's disk. */
 #define SLOW 4
 
-struct rd_req {
+/* A read request and its reply. */
+struct slot {
 	uint64_t off;
-	uint32_t id;
+	uint32_t id, want, len;
+	enum { S_REQUESTED, S_RECEIVED, S_FAILED } state;
+	int checked;		/* its length was looked at */
+	uint8_t *data;		/* READ_REQ bytes, allocated on first use */
 };
 
 struct ssh_reader {
 	struct ssh_conn *c;
 	sftp_file f;
 	char *path;
-	struct rd_req q[READ_DEPTH];	/* in flight, oldest first */
-	unsigned head, n, window;
+	struct slot s[READ_DEPTH];	/* ring: n slots from head */
+	unsigned head, n, window, requested;
 	uint64_t next;		/* offset of the next request */
 	uint32_t req;		/* bytes a request asks for */
-	uint8_t *buf;		/* READ_REQ of data, READ_REQ scratch */
-	size_t pos, len;
+	size_t pos;		/* bytes of the head slot returned */
 	int eof;
 };
 
@@ -49,15 +52,17 @@ struct ssh_writer {
 
 /* Reading: a window of requests in flight, growing from 1 to READ_DEPTH
  * while the replies come back full (small objects cost no wasted
- * requests). */
+ * requests), each reply into its own slot.  Everything below runs under
+ * the connection's mutex. */
 
 static void
 reader_free(struct ssh_reader *rd)
 {
 	if (rd->f != NULL)
 		ssh_conn_close_file(rd->c, rd->f);
+	for (unsigned i = 0; i < READ_DEPTH; i++)
+		free(rd->s[i].data);
 	free(rd->path);
-	free(rd->buf);
 	free(rd);
 }
 
@@ -73,8 +78,7 @@ ssh_reader_open(struct ssh_conn *c, const char *path, struct ssh_reader **rp)
 	rd->c = c;
 	rd->window = 1;
 	rd->req = READ_REQ;
-	if ((rd->path = strdup(path)) == NULL ||
-	    (rd->buf = malloc(2 * READ_REQ)) == NULL) {
+	if ((rd->path = strdup(path)) == NULL) {
 		reader_free(rd);
 		return -BKP_ENOMEM;
 	}
@@ -91,106 +95,164 @@ ssh_reader_open(struct ssh_conn *c, const char *path, struct ssh_reader **rp)
 	return 0;
 }
 
-/* Waits for the oldest request: its bytes, 0 at the end, -1 on failure.
- * Seeking first clears libssh's end-of-file flag, with which
- * sftp_async_read() would answer 0 without reading the reply. */
-static int
-receive(struct ssh_reader *rd, uint8_t *buf, struct rd_req *req)
+static void settle(void *reader);
+
+/* Registers the reader while it has requests in flight. */
+static void
+track(struct ssh_reader *rd)
 {
-	*req = rd->q[rd->head];
-	rd->head = (rd->head + 1) % READ_DEPTH;
-	rd->n--;
-	sftp_seek64(rd->f, req->off);
-	return sftp_async_read(rd->f, buf, READ_REQ, req->id);
-}
+	struct ssh_conn *c = rd->c;
 
-/* After a short reply the later requests are for the wrong offsets: their
- * replies are read and dropped. */
-static int
-drain(struct ssh_reader *rd)
-{
-	struct rd_req req;
-
-	while (rd->n > 0)
-		if (receive(rd, rd->buf + READ_REQ, &req) < 0)
-			return -1;
-	return 0;
-}
-
-static int
-fill_window(struct ssh_reader *rd)
-{
-	while (rd->n < rd->window) {
-		int id;
-
-		sftp_seek64(rd->f, rd->next);
-		if ((id = sftp_async_read_begin(rd->f, rd->req)) < 0)
-			return -1;
-		rd->q[(rd->head + rd->n) % READ_DEPTH] =
-		    (struct rd_req){ rd->next, (uint32_t)id };
-		rd->n++;
-		rd->next += rd->req;
+	if (rd->requested > 0) {
+		c->settle = settle;
+		c->settle_reader = rd;
+	} else if (c->settle_reader == rd) {
+		c->settle = NULL;
+		c->settle_reader = NULL;
 	}
-	return 0;
 }
 
-/* The next reply into buf: -1 on failure. */
+/* Waits for the reply of a requested slot: 0, or -1 on failure.  Seeking
+ * first clears libssh's end-of-file flag, with which sftp_async_read()
+ * would answer 0 without reading the reply. */
 static int
-refill_locked(struct ssh_reader *rd)
+collect(struct ssh_reader *rd, struct slot *sl)
 {
-	struct rd_req req;
 	int got;
 
-	if (fill_window(rd) != 0 ||
-	    (got = receive(rd, rd->buf, &req)) < 0)
-		return -1;
-	rd->pos = 0;
-	rd->len = (size_t)got;
-	if ((uint32_t)got == rd->req) {
+	sftp_seek64(rd->f, sl->off);
+	got = sftp_async_read(rd->f, sl->data, READ_REQ, sl->id);
+	sl->state = got < 0 ? S_FAILED : S_RECEIVED;
+	sl->len = got < 0 ? 0 : (uint32_t)got;
+	rd->requested--;
+	track(rd);
+	return got < 0 ? -1 : 0;
+}
+
+/* All the replies in flight, into their slots (another call is next). */
+static void
+settle(void *reader)
+{
+	struct ssh_reader *rd = reader;
+
+	for (unsigned i = 0; i < rd->n; i++) {
+		struct slot *sl = &rd->s[(rd->head + i) % READ_DEPTH];
+
+		if (sl->state == S_REQUESTED)
+			collect(rd, sl);
+	}
+}
+
+/* Fills the window with requests: 0, -1 on failure, or -BKP_ENOMEM. */
+static int
+request(struct ssh_reader *rd)
+{
+	int rc = 0;
+
+	while (rc == 0 && rd->n < rd->window) {
+		struct slot *sl = &rd->s[(rd->head + rd->n) % READ_DEPTH];
+		int id;
+
+		if (sl->data == NULL && (sl->data = malloc(READ_REQ)) == NULL) {
+			rc = -BKP_ENOMEM;
+			break;
+		}
+		sftp_seek64(rd->f, rd->next);
+		if ((id = sftp_async_read_begin(rd->f, rd->req)) < 0) {
+			rc = -1;
+			break;
+		}
+		*sl = (struct slot){ rd->next, (uint32_t)id, rd->req, 0,
+		    S_REQUESTED, 0, sl->data };
+		rd->n++;
+		rd->requested++;
+		rd->next += rd->req;
+	}
+	track(rd);
+	return rc;
+}
+
+/* After a short reply the slots after the head are for the wrong
+ * offsets: their replies are received and dropped. */
+static int
+drop_rest(struct ssh_reader *rd)
+{
+	int rc = 0;
+
+	settle(rd);
+	for (unsigned i = 1; i < rd->n; i++)
+		if (rd->s[(rd->head + i) % READ_DEPTH].state == S_FAILED)
+			rc = -1;
+	rd->n = 1;
+	return rc;
+}
+
+/* A reply seen for the first time: a full one widens the window; a short
+ * one is the end of the object, or a server that sends less per reply
+ * (older OpenSSH: 64 KiB), which is then asked for no more. */
+static int
+check(struct ssh_reader *rd, struct slot *sl)
+{
+	sl->checked = 1;
+	if (sl->len == sl->want) {
 		if (rd->window < READ_DEPTH)
 			rd->window *= 2;
 		return 0;
 	}
-	/* The end of the object, or a server that sends less per reply
-	 * (older OpenSSH: 64 KiB): ask for no more than it sends. */
-	if (got == 0)
+	if (drop_rest(rd) != 0)
+		return -1;
+	if (sl->len == 0)
 		rd->eof = 1;
 	else
-		rd->req = (uint32_t)got;
-	rd->next = req.off + (uint64_t)got;
-	return drain(rd);
+		rd->req = sl->len;
+	rd->next = sl->off + sl->len;
+	return 0;
 }
 
+/* 0 with *got bytes (0 at the end), -1 when a libssh call failed. */
 static int
-refill(struct ssh_reader *rd)
+read_locked(struct ssh_reader *rd, uint8_t *buf, size_t n, size_t *got)
 {
-	int ok;
+	for (;;) {
+		struct slot *sl = &rd->s[rd->head];
 
-	if (ssh_conn_begin(rd->c, 1) != 0)
-		return -BKP_ETRANSPORT;
-	ok = refill_locked(rd) == 0;
-	ssh_conn_end(rd->c);
-	return ok ? 0 : ssh_conn_fail(rd->c, rd->path, "read failed", 0);
+		if (rd->eof)
+			return 0;
+		if (rd->n == 0 || sl->state == S_REQUESTED) {
+			int rc = request(rd);
+
+			if (rc != 0)
+				return rc;
+			if (sl->state == S_REQUESTED && collect(rd, sl) != 0)
+				return -1;
+		}
+		if (sl->state == S_FAILED)
+			return -1;
+		if (!sl->checked && check(rd, sl) != 0)
+			return -1;
+		if (rd->pos < sl->len) {
+			*got = sl->len - rd->pos < n ? sl->len - rd->pos : n;
+			memcpy(buf, sl->data + rd->pos, *got);
+			rd->pos += *got;
+			return 0;
+		}
+		rd->head = (rd->head + 1) % READ_DEPTH;
+		rd->n--;
+		rd->pos = 0;
+	}
 }
 
 int
 ssh_reader_read(struct ssh_reader *rd, void *buf, size_t n, size_t *got)
 {
-	size_t k;
-	int rc;
+	int rc = -1;
 
 	*got = 0;
-	while (rd->pos == rd->len) {
-		if (rd->eof)
-			return 0;
-		if ((rc = refill(rd)) != 0)
-			return rc;
-	}
-	k = rd->len - rd->pos < n ? rd->len - rd->pos : n;
-	memcpy(buf, rd->buf + rd->pos, k);
-	rd->pos += k;
-	*got = k;
-	return 0;
+	if (ssh_conn_begin_as(rd->c, 1, rd) == 0)
+		rc = read_locked(rd, buf, n, got);
+	if (ssh_conn_end(rd->c, rc == -1) != 0)
+		return ssh_conn_fail(rd->c, rd->path, "read failed", 0);
+	return rc;
 }
 
 void
@@ -198,11 +260,13 @@ ssh_reader_close(struct ssh_reader *rd)
 {
 	if (rd == NULL)
 		return;
-	/* Replies still on their way would pile up in libssh's queue. */
-	if (rd->n > 0 && ssh_conn_begin(rd->c, 1) == 0) {
-		drain(rd);
-		ssh_conn_end(rd->c);
-	}
+	/* Replies still in flight would pile up in libssh's queue; and the
+	 * connection must forget the reader in any case. */
+	if (ssh_conn_begin_as(rd->c, 1, rd) == 0)
+		settle(rd);
+	rd->requested = 0;
+	track(rd);
+	ssh_conn_end(rd->c, 0);
 	reader_free(rd);
 }
 
@@ -309,12 +373,25 @@ ssh_writer_abort(struct ssh_writer *w)
 	writer_free(w);
 }
 
+/* 1 if path exists; keeps the status of the call before for
+ * ssh_conn_fail() (end without failed). */
+static int
+exists(struct ssh_conn *c, const char *path)
+{
+	sftp_attributes a = NULL;
+
+	if (ssh_conn_begin(c, 1) == 0)
+		a = sftp_lstat(c->sftp, path);
+	ssh_conn_end(c, 0);
+	sftp_attributes_free(a);
+	return a != NULL;
+}
+
 /* Gives the temporary file its name, never replacing an object. */
 static int
 publish(struct ssh_writer *w)
 {
 	struct ssh_conn *c = w->c;
-	sftp_attributes a = NULL;
 
 #if LIBSSH_VERSION_INT >= SSH_VERSION_INT(0, 11, 0)
 	/* libssh 0.11 renames with posix-rename@openssh.com, which
@@ -327,9 +404,8 @@ publish(struct ssh_writer *w)
 	if (SSH_CALL(c, 1, sftp_rename(c->sftp, w->tmp, w->path) == 0) == 0)
 		return 0;
 #endif
-	if (!c->lost && SSH_CALL(c, 1, (a = sftp_lstat(c->sftp, w->path)) !=
-	    NULL) == 0) {
-		sftp_attributes_free(a);
+	/* OpenSSH answers a plain failure when the name is taken. */
+	if (ssh_conn_status() == SSH_FX_FAILURE && exists(c, w->path)) {
 		log_error("%s%s: cannot rename into place: an object of that "
 		    "name exists (objects are never replaced)", c->t->label,
 		    w->path);

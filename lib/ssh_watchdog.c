@@ -19,6 +19,7 @@ struct ssh_watchdog {
 	struct timespec deadline;	/* CLOCK_MONOTONIC */
 	int fd;
 	int armed, fired, quit;
+	int idle;	/* the thread waits without a deadline */
 };
 
 static int
@@ -39,7 +40,9 @@ watch(void *arg)
 	pthread_mutex_lock(&w->mu);
 	while (!w->quit) {
 		if (!w->armed) {
+			w->idle = 1;
 			pthread_cond_wait(&w->cv, &w->mu);
+			w->idle = 0;
 			continue;
 		}
 		if (!passed(&w->deadline)) {
@@ -128,9 +131,9 @@ ssh_watchdog_arm(struct ssh_watchdog *w, int seconds)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	t.tv_sec += seconds;
 	pthread_mutex_lock(&w->mu);
-	/* The thread sleeps until the old deadline at the latest, and then
-	 * looks again: wake it only when it has to look sooner. */
-	if (!w->armed || earlier(&t, &w->deadline))
+	/* Otherwise the thread sleeps until the old deadline and then looks
+	 * again: calls in a row cost no wake-up. */
+	if (w->idle || earlier(&t, &w->deadline))
 		pthread_cond_signal(&w->cv);
 	w->deadline = t;
 	w->armed = 1;

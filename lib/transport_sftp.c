@@ -100,7 +100,7 @@ check_root(struct remote *r)
 
 	if (r->o.create &&
 	    SSH_CALL(c, 1, sftp_mkdir(c->sftp, root, 0700) == 0) != 0 &&
-	    sftp_get_error(c->sftp) != SSH_FX_FILE_ALREADY_EXISTS)
+	    ssh_conn_status() != SSH_FX_FILE_ALREADY_EXISTS)
 		return ssh_conn_fail(c, root,
 		    "cannot create repository directory", 0);
 	if (SSH_CALL(c, 1, (a = sftp_stat(c->sftp, root)) != NULL) != 0) {
@@ -149,8 +149,7 @@ static int
 make_one(struct ssh_conn *c, const char *path, int quiet_missing)
 {
 	if (SSH_CALL(c, 1, sftp_mkdir(c->sftp, path, 0700) == 0) == 0 ||
-	    (!c->lost &&
-	    sftp_get_error(c->sftp) == SSH_FX_FILE_ALREADY_EXISTS))
+	    ssh_conn_status() == SSH_FX_FILE_ALREADY_EXISTS)
 		return 0;
 	return ssh_conn_fail(c, path, "cannot create directory",
 	    quiet_missing);
@@ -198,7 +197,7 @@ list_names(struct ssh_conn *c, sftp_dir d, const char *full,
 	while (rc == 0) {
 		if (SSH_CALL(c, 1, (a = sftp_readdir(c->sftp, d)) != NULL)
 		    != 0) {
-			if (c->lost || !sftp_dir_eof(d))
+			if (!sftp_dir_eof(d))
 				rc = ssh_conn_fail(c, full, "cannot list", 0);
 			break;
 		}
@@ -225,9 +224,9 @@ rem_list(void *ctx, const char *dir, int (*cb)(void *, const char *),
 		rc = ssh_conn_fail(c, full, "cannot list", 1);
 	} else {
 		rc = list_names(c, d, full, cb, arg);
-		ssh_conn_begin(c, 1);
+		ssh_conn_begin(c, 1);	/* frees d even when lost */
 		sftp_closedir(d);
-		ssh_conn_end(c);
+		ssh_conn_end(c, 0);
 	}
 	free(full);
 	return rc;
