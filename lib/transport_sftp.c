@@ -12,21 +12,26 @@
  * never replaced.  (posix-rename@openssh.com would replace it: never used.)
  * SFTP cannot fsync a directory; the rename's durability is the server's.
  *
- * Throughput.  Downloads are pipelined: up to READ_DEPTH requests of
- * READ_REQ bytes are in flight (sftp_async_read_begin), so a read costs
- * bandwidth, not round trips.  libssh 0.10 has no asynchronous write, so an
- * upload is one synchronous sftp_write of WRITE_CHUNK bytes per round trip:
- * 252 KiB, just under the 261,120 data bytes beyond which OpenSSH's server
- * drops a write.  Measured on loopback (OpenSSH 9.2 sshd, libssh's default
- * cipher chacha20-poly1305, a 2-core VM busy with other work, so the
- * figures vary by 2x from run to run): this driver alone moves 100-225 MB/s
- * up and 110-320 MB/s down; a whole bkp backup of 200 MB of random data
- * takes 2.9-7.1 s over SFTP against 3.2-4.4 s to a local repository
- * (compression and encryption, not the transport, set the pace), a restore
- * 2.6-3.6 s against 1.6-2.9 s.
- * On a real link each write waits one round trip: with an RTT of R ms the
- * ceiling is about 252 KiB / R per connection, so parallel part uploads over
- * several connections are the next step for distant servers.
+ * Throughput.  Downloads are pipelined: up to 16 requests of 128 KiB are
+ * in flight (sftp_async_read_begin), so a read costs bandwidth, not round
+ * trips.  libssh 0.10 has no asynchronous write, so an upload is one
+ * synchronous sftp_write of 252 KiB per round trip, just under the 261,120
+ * data bytes beyond which OpenSSH's server drops a write.  Measured on
+ * loopback (OpenSSH 9.2 sshd, libssh's default cipher chacha20-poly1305,
+ * a 2-core VM with a load of 6 from other work, 200 MB of random data,
+ * three runs each): bkp backup 66-74 MB/s over SFTP against 90-97 MB/s to a
+ * local repository, bkp restore 66-81 MB/s against 99-117 MB/s; the driver
+ * alone moves 65-225 MB/s up and 70-320 MB/s down in these conditions.
+ * The CPU is shared with sshd's encryption there.  On a real link each
+ * write waits a round trip: with an RTT of R ms an upload tops out near
+ * 252 KiB / R per connection (25 MB/s at 10 ms), so parallel part uploads
+ * over several connections are the next step for distant servers.
+ * SSH_OPTIONS_NODELAY is on: without it, downloads fell from ~130 to
+ * ~57 MB/s on loopback.
+ *
+ * Several threads may share the connection: ssh_conn serializes the calls,
+ * and a reader's replies in flight are received before any other call (a
+ * write while the server waits to send read replies would deadlock).
  *
  * A lost connection fails the call in progress within the deadline and every
  * later call at once (quietly: it was reported once); the upper layers
