@@ -10,6 +10,9 @@ command -v faketime >/dev/null || skip "faketime is not installed"
 # libfaketime also fakes file times in stat(); bkp must see the real ones.
 NO_FAKE_STAT=1
 export NO_FAKE_STAT
+# libfaketime is preloaded before the ASan runtime of a sanitizer build.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+export ASAN_OPTIONS
 started=$(date +%s)
 
 src=$T/src
