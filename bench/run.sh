@@ -26,7 +26,8 @@ set -euo pipefail
 prog=bench/run.sh
 die() { printf '%s: %s\n' "$prog" "$*" >&2; exit 1; }
 usage() { sed -n '5,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
-say() { printf '%s: %s\n' "$prog" "$*" >&2; }
+START=$SECONDS
+say() { printf '%s: [%ds] %s\n' "$prog" $((SECONDS - START)) "$*" >&2; }
 
 # ---------------------------------------------------------------- arguments
 CORPUS_ARG='' SCALE=1.0 OUT='' WORK_ARG=''
@@ -147,7 +148,7 @@ export BKP_PASSPHRASE=$PASS RESTIC_PASSWORD=$PASS BORG_PASSPHRASE=$PASS
 export BKP_STATE_DIR=$WORK/bkp-state
 export RESTIC_REPOSITORY=$WORK/repo-restic RESTIC_CACHE_DIR=$WORK/state-restic
 export BORG_BASE_DIR=$WORK/state-borg BORG_REPO=$WORK/repo-borg
-export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_CHECK_I_KNOW_WHAT_I_AM_DOING=NO
+export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
 # ------------------------------------------------------------------ helpers
 # run_logged TOOL STEP CMD...: an untimed step (setup, corpus), output to a log
@@ -309,6 +310,7 @@ record_sizes() {   # OP TOOL
 
 # ------------------------------------------------------------------ corpus
 T0=$(date +%s)
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 if [ -n "$CORPUS_ARG" ]; then
     say "copying $CORPUS_SRC into the work dir"
     run_logged corpus copy cp -a "$CORPUS_SRC" "$CORPUS"
@@ -373,11 +375,11 @@ read -r M_FILES M_DIRS M_LINKS _ M_BYTES < <(corpus_stats "$CORPUS")
 MUTATE_LINE=$(tail -n 1 "$LOGS/corpus-mutate.log" 2>/dev/null || true)
 
 # restore: latest state into an empty dir in the work dir, then check it
-fingerprint "$CORPUS" "$WORK/ref"
+fingerprint "$CORPUS" "$WORK/ref" || { FAILED=1; die "FAILED: corpus fingerprint (reading the corpus)"; }
 declare -A CHECK RESTORED
 CHECK_FAILED=
 check_restore() {   # TOOL DIR
-    fingerprint "$2" "$WORK/got-$1"
+    fingerprint "$2" "$WORK/got-$1" || { FAILED=1; die "FAILED: $1 restore check (reading the restored tree)"; }
     local nf nl
     nf=$(wc -l <"$WORK/got-$1.files"); nl=$(wc -l <"$WORK/got-$1.links")
     RESTORED[$1]=$(find "$2" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d", s }')
@@ -411,6 +413,7 @@ for t in $TOOLS; do
     rm -rf "$target"
 done
 T1=$(date +%s)
+LOAD1=$(cut -d' ' -f1 /proc/loadavg)
 
 # ------------------------------------------------------------------ report
 ver() { "$@" 2>/dev/null | head -n 1 || true; }
@@ -492,6 +495,11 @@ REPORT=$WORK/report.md
     echo
     echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown), $(nproc) threads (nproc)"
     echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    printf -- '- load average (1 min) at start / end: %s / %s' "$LOAD0" "$LOAD1"
+    if awk -v a="$LOAD0" -v b="$LOAD1" 'BEGIN { exit !(a >= 1 || b >= 1) }'; then
+        printf ' — the machine was not idle: wall times include waiting for a CPU, CPU times are the steadier figures'
+    fi
+    echo
     echo "- kernel: $(uname -sr); $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")"
     echo "- work dir (corpus, repositories, restore targets): $(stat -f -c %T "$WORK")$([ "$OWN_WORK" = 1 ] && echo " (/dev/shm)")"
     echo "- tools:"
