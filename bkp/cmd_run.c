@@ -112,10 +112,13 @@ backup_with_hooks(const struct policy *p, enum due due,
 		    p->name);
 	env.set = out->set;
 	env.status = rc >= 0 ? "success" : "failure";
-	if (rc >= 0) {
-		if (hook_run("post", p->hook_post, p->hook_timeout, &env) != 0)
-			rc = -BKP_EFAILED;
-	} else
+	if (rc >= 0 &&
+	    hook_run("post", p->hook_post, p->hook_timeout, &env) != 0) {
+		/* The set is good, but the run is not: say so everywhere. */
+		rc = -BKP_EFAILED;
+		env.status = "failure";
+	}
+	if (rc < 0)
 		hook_run("on_failure", p->hook_failure, p->hook_timeout, &env);
 	return rc;
 }

@@ -91,6 +91,8 @@ assess(const struct policy *p, struct pstatus *s)
 	else if (s->now_ns - s->h.last_any > (schedule_period_seconds(
 	    &p->schedule.incr) + 86400) * 1000000000LL)
 		warn(s, "backup overdue");
+	if (s->h.future)
+		warn(s, "a set is dated in the future (clock was wrong)");
 	if ((int64_t)s->h.nsets < p->retention.min_versions)
 		warn(s, "fewer restorable sets than min_versions");
 	s->have_last = runlog_last(p->name, "", &s->last) == 0;
@@ -192,7 +194,7 @@ static int
 status_all(const struct status_args *a, struct pstatus *s, size_t *n)
 {
 	struct dirent **list;
-	int k = scandir(a->dir, &list, NULL, alphasort);
+	int k = scandir(a->dir, &list, NULL, alphasort), bad = 0;
 
 	*n = 0;
 	if (k < 0)
@@ -213,12 +215,13 @@ status_all(const struct status_args *a, struct pstatus *s, size_t *n)
 				    p->name);
 				assess(p, &s[(*n)++]);
 				policy_free(p);
-			}
+			} else
+				bad = 1;
 		}
 		free(list[i]);
 	}
 	free(list);
-	return 0;
+	return bad ? -BKP_ECONFIG : 0;
 }
 
 int
@@ -240,7 +243,9 @@ cmd_status(int argc, char **argv)
 		return rc > 0 ? 0 : rc;
 	if ((s = calloc(256, sizeof(*s))) == NULL)
 		return -BKP_ENOMEM;
-	if ((rc = status_all(&a, s, &n)) != 0)
+	/* An invalid policy is reported, and the others still shown. */
+	rc = status_all(&a, s, &n);
+	if (rc != 0 && rc != -BKP_ECONFIG)
 		goto out;
 	if (a.json) {
 		json_object *arr = json_object_new_array();
@@ -255,9 +260,10 @@ cmd_status(int argc, char **argv)
 			print_text(&s[i]);
 	for (size_t i = 0; i < n; i++)
 		warned |= s[i].warnings[0] != '\0';
-	if (a.metrics && (rc = write_metrics(a.metrics, s, n)) != 0)
-		goto out;
-	rc = warned ? BKP_EWARN : 0;
+	if (a.metrics && write_metrics(a.metrics, s, n) != 0)
+		rc = -BKP_EIO;
+	if (rc == 0)
+		rc = warned ? BKP_EWARN : 0;
 out:
 	free(s);
 	return rc;

@@ -1,6 +1,7 @@
 /* history.c: a policy's sets, from the repository alone. */
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog.h"
 #include "error.h"
@@ -11,12 +12,23 @@
 static void
 fold(struct history *h, const struct catalog *cat, const char *policy)
 {
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct seal *s = &cat->sets[i];
 
 		if (strcmp(s->policy, policy) != 0)
 			continue;
 		h->nsets++;
+		/* A set from a clock that ran ahead must not stop backups
+		 * until that date. */
+		if (s->time_ns > now + 300LL * 1000000000) {
+			h->future++;
+			continue;
+		}
 		if (s->time_ns >= h->last_any) {
 			h->last_any = s->time_ns;
 			memcpy(h->newest, s->setid, sizeof(h->newest));

@@ -284,6 +284,11 @@ iwork_main(void *arg)
 			got += k;
 		}
 		if (rc) {
+			/* The bytes read before the error are good: hand them
+			 * over first, for the reader to salvage what they
+			 * hold. */
+			if (got > 0)
+				ring_push(w->r, got);
 			ring_set(w->r, &w->r->rc, rc);
 			break;
 		}

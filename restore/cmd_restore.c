@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "catalog.h"
 #include "cli.h"
@@ -333,8 +334,23 @@ cmd_restore(int argc, char **argv)
 	/* Only seals signed by the signer the key's owner trusts count: the
 	 * repository itself is untrusted. */
 	if ((rc = seckey_load(a.key, a.passfile, &sec)) != 0 ||
-	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0 ||
-	    (rc = catalog_load(repo, &sec->sign_pk, 1, &cat)) != 0)
+	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0)
+		goto out;
+	/* The config is not authenticated, but a key other than the one it
+	 * names opens nothing here: say so, rather than that no seal is
+	 * signed by a trusted key. */
+	if (sodium_memcmp(repo_config(repo)->box_pk, sec->box_pk, 32) != 0) {
+		char want[KEY_ID_HEX], have[KEY_ID_HEX];
+
+		key_id(repo_config(repo)->box_pk, want);
+		key_id(sec->box_pk, have);
+		log_error("%s: the repository is for key %s, but %s is key %s; "
+		    "use the repository's secret key", a.repo, want, a.key,
+		    have);
+		rc = -BKP_EKEY;
+		goto out;
+	}
+	if ((rc = catalog_load(repo, &sec->sign_pk, 1, &cat)) != 0)
 		goto out;
 	if ((s = choose_set(&cat, &a)) == NULL) {
 		rc = -BKP_ENOTFOUND;

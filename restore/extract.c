@@ -23,6 +23,13 @@
 
 #define READ_BLOCK (128 * 1024)
 
+/* done[i]: the entry was met in its part (or dealt with); it is in the
+ * target, restored or found there with the right content; it is in the
+ * target but not as restored (left alone, see --overwrite). */
+#define DONE_SEEN 1
+#define DONE_OK 2
+#define DONE_KEPT 3
+
 struct part_ref {
 	uint32_t set, part;
 };
@@ -36,10 +43,11 @@ struct extract {
 	struct setreader *top;		/* the set being restored */
 	struct setreader **readers;	/* one per manifest set, opened lazily */
 	uint8_t *sel;			/* per manifest entry: asked for */
-	uint8_t *done;			/* per manifest entry: dealt with */
+	uint8_t *done;			/* per manifest entry: DONE_* */
 	struct archive *disk;
 	struct istream *is;		/* part being read */
-	uint8_t buf[READ_BLOCK];
+	uint8_t buf[READ_BLOCK];	/* lent to libarchive (part_read_cb) */
+	uint8_t cmpbuf[READ_BLOCK];	/* files already in the target */
 	unsigned long tmpcount;
 };
 
@@ -149,6 +157,7 @@ restore_file(struct extract *x, struct archive *in, struct archive_entry *ae,
 		    archive_error_string(x->disk) : strerror(errno));
 		return r < 0 ? -BKP_ECORRUPT : 0;
 	}
+	x->done[e - x->m->e] = DONE_OK;
 	x->stats->entries++;
 	return 0;
 }
@@ -162,8 +171,34 @@ restore_other(struct extract *x, struct archive_entry *ae,
 		failed(x, e->path, archive_error_string(x->disk));
 		return 0;
 	}
+	x->done[e - x->m->e] = DONE_OK;
 	x->stats->entries++;
 	return 0;
+}
+
+/* 1 if no directory on the way to path (relative to the target, the
+ * current directory) is a symlink or another non-directory: path then
+ * names something inside the target.  Manifest paths are relative and have
+ * no "." or ".." component.  A missing directory is fine: nothing is
+ * there. */
+static int
+beneath(const char *path)
+{
+	char buf[PATH_MAX + 1];
+	struct stat st;
+	size_t len = strlen(path);
+
+	if (len > PATH_MAX)
+		return 0;
+	memcpy(buf, path, len + 1);
+	for (char *s = buf; (s = strchr(s, '/')) != NULL; *s++ = '/') {
+		*s = '\0';
+		if (lstat(buf, &st) != 0)
+			return errno == ENOENT;
+		if (!S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return 1;
 }
 
 /* What is already at an entry's path in the target. */
@@ -181,11 +216,23 @@ same_content(struct extract *x, const char *path, const uint8_t want[32])
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return 0;
 	crypto_generichash_init(&h, NULL, 0, 32);
-	while ((n = read(fd, x->buf, sizeof(x->buf))) > 0)
-		crypto_generichash_update(&h, x->buf, (size_t)n);
+	/* Not x->buf: libarchive is still reading the part from there. */
+	while ((n = read(fd, x->cmpbuf, sizeof(x->cmpbuf))) > 0)
+		crypto_generichash_update(&h, x->cmpbuf, (size_t)n);
 	close(fd);
 	crypto_generichash_final(&h, hash, 32);
 	return n == 0 && sodium_memcmp(hash, want, 32) == 0;
+}
+
+/* 1 if the symlink at path points at target. */
+static int
+same_link(const char *path, const char *target)
+{
+	char buf[PATH_MAX + 1];
+	ssize_t n = readlink(path, buf, sizeof(buf));
+
+	return n >= 0 && (size_t)n == strlen(target) &&
+	    memcmp(buf, target, (size_t)n) == 0;
 }
 
 static enum existing
@@ -195,13 +242,24 @@ existing(struct extract *x, const struct manifest_entry *e)
 
 	struct stat target;
 
-	if (lstat(e->path, &st) != 0)
+	/* Below a symlink is outside the target: never looked at there, and
+	 * restoring it is refused (ARCHIVE_EXTRACT_SECURE_SYMLINKS). */
+	if (!beneath(e->path) || lstat(e->path, &st) != 0)
 		return EXIST_NONE;
 	if (e->type == ENTRY_HARDLINK && lstat(e->link, &target) == 0 &&
 	    target.st_ino == st.st_ino && target.st_dev == st.st_dev)
 		return EXIST_SAME;
 	if (S_ISDIR(st.st_mode) && e->type == ENTRY_DIR)
 		return EXIST_REPLACE;	/* merge into it, update its metadata */
+	/* Restored before, as it is in the set (a restore run again). */
+	if ((S_ISLNK(st.st_mode) && e->type == ENTRY_SYMLINK &&
+	    same_link(e->path, e->link)) ||
+	    (((S_ISFIFO(st.st_mode) && e->type == ENTRY_FIFO) ||
+	    (S_ISCHR(st.st_mode) && e->type == ENTRY_CHR &&
+	    st.st_rdev == e->rdev) ||
+	    (S_ISBLK(st.st_mode) && e->type == ENTRY_BLK &&
+	    st.st_rdev == e->rdev)) && (st.st_mode & 07777) == e->mode))
+		return EXIST_SAME;
 	if (S_ISREG(st.st_mode) && e->type == ENTRY_FILE &&
 	    (uint64_t)st.st_size == e->size &&
 	    same_content(x, e->path, e->hash))
@@ -226,9 +284,11 @@ should_restore(struct extract *x, const struct manifest_entry *e)
 {
 	switch (existing(x, e)) {
 	case EXIST_SAME:
+		x->done[e - x->m->e] = DONE_OK;
 		x->stats->present++;
 		return 0;
 	case EXIST_KEEP:
+		x->done[e - x->m->e] = DONE_KEPT;
 		log_warn("%s: exists in the target; left alone (see "
 		    "--overwrite)", e->path);
 		x->stats->kept++;
@@ -283,7 +343,7 @@ expected_entry(struct extract *x, struct archive_entry *ae,
 	    (e->type == ENTRY_FILE &&
 	    (uint64_t)archive_entry_size(ae) != e->size))
 		return NULL;
-	x->done[i] = 1;
+	x->done[i] = DONE_SEEN;
 	return e;
 }
 
@@ -393,11 +453,11 @@ restore_hardlinks(struct extract *x)
 		if (e->type != ENTRY_HARDLINK || !x->sel[i])
 			continue;
 		t = manifest_find(x->m, e->link);
-		if (t == NULL || !x->done[t - x->m->e]) {
+		if (t == NULL || x->done[t - x->m->e] < DONE_OK) {
 			failed(x, e->path, "its link target was not restored");
 			continue;
 		}
-		x->done[i] = 1;
+		x->done[i] = DONE_SEEN;
 		if (!should_restore(x, e))
 			continue;
 		if ((ae = archive_entry_new()) == NULL)
@@ -421,7 +481,10 @@ restore_dir_times(struct extract *x)
 		const struct manifest_entry *e = &x->m->e[i];
 		struct timespec ts[2];
 
-		if (e->type != ENTRY_DIR || !x->done[i])
+		/* Only directories restored or merged into, never through
+		 * a symlink. */
+		if (e->type != ENTRY_DIR || x->done[i] != DONE_OK ||
+		    !beneath(e->path))
 			continue;
 		ts[0].tv_sec = e->mtime_sec;
 		ts[0].tv_nsec = e->mtime_nsec;

@@ -63,6 +63,10 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# libfaketime is preloaded ahead of the ASan runtime in sanitizer builds.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+export ASAN_OPTIONS
+
 BKP_STATE_DIR=$T/state
 BKP_PASSPHRASE='integration test passphrase, not secret'
 XDG_CONFIG_HOME=$T/xdg/config
