@@ -72,6 +72,12 @@ echo "== bkp backup (incremental)"
 echo "== bkp snapshots (from the offsite repository alone)"
 # shellcheck disable=SC2086
 "$bkp" snapshots --repo "$repo" $ssh_opts
+echo "== bkp verify: every part's ciphertext against its seal, then a sample restored"
+# shellcheck disable=SC2086
+"$bkp" verify --repo "$repo" --level hashes $ssh_opts
+# shellcheck disable=SC2086
+"$bkp" verify --repo "$repo" --key "$work/keys/repo.key" --level sample \
+	--sample 10% $ssh_opts
 echo "== bkp restore (latest) from the offsite repository into $work/restored"
 # shellcheck disable=SC2086
 "$bkp" restore --repo "$repo" --key "$work/keys/repo.key" \
