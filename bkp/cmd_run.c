@@ -10,6 +10,7 @@
 
 #include "backup.h"
 #include "cli.h"
+#include "drill.h"
 #include "error.h"
 #include "history.h"
 #include "hooks.h"
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "policy.h"
 #include "prune.h"
+#include "run_verify.h"
 #include "runlog.h"
 #include "schedule.h"
 #include "seal.h"
@@ -32,10 +34,12 @@ static const char usage[] =
 "now: a full backup when none was made since the [schedule] full boundary\n"
 "(or the chain cannot be extended), else an incremental when the newest\n"
 "set is older than the incremental boundary; nothing outside the window.\n"
-"Then retention (prune).  Calling it every hour is the intended use: it is\n"
-"idempotent, and after days off it makes one catch-up backup.  Runs of the\n"
-"same policy never overlap.  Silent on success unless --verbose; problems\n"
-"are one line each on stderr and in syslog.\n"
+"Then retention (prune), and a recovery drill if [drill] every says one is\n"
+"due (mode = run; mode = remind, the default, warns instead).  Calling it\n"
+"every hour is the intended use: it is idempotent, and after days off it\n"
+"makes one catch-up backup.  Runs of the same policy never overlap.\n"
+"Silent on success unless --verbose; problems are one line each on stderr\n"
+"and in syslog.\n"
 "\n"
 "  -d, --policies DIR  the policy directory\n"
 "  -j, --json          print a JSON summary\n"
@@ -141,7 +145,7 @@ run_loaded(const struct policy *p, const struct run_args *a,
 	    h.chain_usable, &out->next_ns);
 	if (due == DUE_NOTHING) {
 		out->action = "nothing";
-		return 0;
+		return run_verify(p, 0);
 	}
 	rc = backup_with_hooks(p, due, a, out);
 	if (rc < 0)
@@ -153,7 +157,21 @@ run_loaded(const struct policy *p, const struct run_args *a,
 	}
 	schedule_due(&p->schedule, now_ns(), strcmp(out->action, "full") == 0 ?
 	    now : h.last_full, now, 1, &out->next_ns);
+	if ((prc = run_verify(p, 1)) != 0)
+		return prc;
 	return rc;
+}
+
+/* Tells the [notify] command about a run that failed or warned. */
+static void
+notify(const struct policy *p, const struct outcome *out, int rc)
+{
+	struct hook_env env = { p->name, out->action, out->set,
+	    rc < 0 ? bkp_strerror(rc) : "completed with warnings",
+	    p->repo_url };
+
+	if (p->notify && (rc < 0 || rc == BKP_EWARN))
+		hook_run("notify", p->notify, p->hook_timeout, &env);
 }
 
 static int
@@ -176,11 +194,13 @@ run_policy(const char *file, const struct run_args *a, struct outcome *out)
 		if (rc == -BKP_ELOCKED)
 			out->action = "locked";
 	} else {
-		rc = run_loaded(p, a, out);
+		rc = drill_when_due(p, a->accept_new_host_key,
+		    run_loaded(p, a, out));
 		lock_release(l);
 	}
 	if (rc < 0 && rc != -BKP_ELOCKED)
 		log_error("policy %s: %s", p->name, bkp_strerror(rc));
+	notify(p, out, rc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	out->seconds = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

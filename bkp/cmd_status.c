@@ -9,10 +9,12 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "drill.h"
 #include "error.h"
 #include "history.h"
 #include "log.h"
 #include "policy.h"
+#include "run_verify.h"
 #include "runlog.h"
 #include "schedule.h"
 #include "state.h"
@@ -25,8 +27,10 @@ static const char usage[] =
 "repository), the last run (from local state), the age of the newest\n"
 "restorable point (the current RPO), when the next backup is due, and\n"
 "warnings: overdue backup, last run failed, fewer than min_versions\n"
-"restorable sets.  --metrics writes the Prometheus textfile-collector\n"
-"format, atomically.  Exit status 1 when there are warnings.\n"
+"restorable sets, recovery drill overdue or last drill failed (the last\n"
+"drill and when the next is due are shown too).  --metrics writes the\n"
+"Prometheus textfile-collector format, atomically.  Exit status 1 when\n"
+"there are warnings.\n"
 "\n"
 "  -d, --policies DIR  the policy directory (default /etc/bkp/policies.d)\n"
 "  -j, --json          print JSON\n"
@@ -44,7 +48,10 @@ struct pstatus {
 	struct runlog_entry last;	/* last run, if have_last */
 	int have_last, error;
 	int64_t next_ns, now_ns;
+	int64_t verified_ns, verify_problems;	/* the newest verify */
+	double reread;		/* share of stored bytes verified in 30 days */
 	char warnings[512];
+	struct drill_state drill;
 };
 
 static int
@@ -74,6 +81,7 @@ static void
 assess(const struct policy *p, struct pstatus *s)
 {
 	struct timespec ts;
+	uint64_t bytes;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -95,15 +103,24 @@ assess(const struct policy *p, struct pstatus *s)
 		warn(s, "a set is dated in the future (clock was wrong)");
 	if ((int64_t)s->h.nsets < p->retention.min_versions)
 		warn(s, "fewer restorable sets than min_versions");
+	run_verify_history(p->repo_url, s->now_ns - 30LL * 86400 * 1000000000,
+	    &s->verified_ns, &s->verify_problems, &bytes);
+	s->reread = s->h.stored ? (double)bytes / (double)s->h.stored : 0;
+	if (s->reread > 1)
+		s->reread = 1;
+	if (s->verified_ns && s->verify_problems)
+		warn(s, "the last verify found problems");
 	s->have_last = runlog_last(p->name, "", &s->last) == 0;
 	if (s->have_last && strcmp(s->last.action, "failed") == 0)
 		warn(s, "last run failed");
+	drill_assess(p, s->now_ns, &s->drill, s->warnings,
+	    sizeof(s->warnings));
 }
 
 static void
 print_text(const struct pstatus *s)
 {
-	char full[32] = "never", any[32] = "never", next[32];
+	char full[32] = "never", any[32] = "never", next[32], drill[160];
 
 	if (s->h.last_full)
 		time_format_utc(s->h.last_full, full, sizeof(full));
@@ -117,8 +134,16 @@ print_text(const struct pstatus *s)
 		printf(", RPO %.1f h", (double)(s->now_ns - s->h.last_any) /
 		    3.6e12);
 	printf(", next due %s", s->error ? "unknown" : next);
+	if (!s->error)
+		fputs(drill_state_text(&s->drill, drill, sizeof(drill)), stdout);
 	if (s->have_last)
 		printf(", last run: %s", s->last.action);
+	if (s->verified_ns) {
+		time_format_utc(s->verified_ns, full, sizeof(full));
+		printf(", last verify %s (%s), %.0f%% of stored bytes re-read "
+		    "in 30 days", full, s->verify_problems ? "PROBLEMS" : "ok",
+		    100 * s->reread);
+	}
 	printf("%s%s\n", s->warnings[0] ? "; WARNING: " : "", s->warnings);
 }
 
@@ -143,8 +168,15 @@ to_json(const struct pstatus *s)
 	json_object_object_add(o, "next_due", json_object_new_string(t));
 	json_object_object_add(o, "last_run", json_object_new_string(
 	    s->have_last ? s->last.action : ""));
+	json_object_object_add(o, "last_verify_ns",
+	    json_object_new_int64(s->verified_ns));
+	json_object_object_add(o, "last_verify_problems",
+	    json_object_new_int64(s->verify_problems));
+	json_object_object_add(o, "reread_30d",
+	    json_object_new_double(s->reread));
 	json_object_object_add(o, "warnings",
 	    json_object_new_string(s->warnings));
+	json_object_object_add(o, "drill", drill_state_json(&s->drill));
 	return o;
 }
 
@@ -163,6 +195,10 @@ metrics_line(FILE *f, const struct pstatus *s)
 	    (unsigned long long)(s->have_last ? s->last.bytes : 0));
 	fprintf(f, "bkp_last_run_failed{policy=\"%s\"} %d\n", s->name,
 	    s->have_last && strcmp(s->last.action, "failed") == 0);
+	fprintf(f, "bkp_verify_problems{policy=\"%s\"} %lld\n", s->name,
+	    (long long)s->verify_problems);
+	fprintf(f, "bkp_verify_reread_ratio_30d{policy=\"%s\"} %.4f\n",
+	    s->name, s->reread);
 	fprintf(f, "bkp_warnings{policy=\"%s\"} %d\n", s->name,
 	    s->warnings[0] != '\0');
 }

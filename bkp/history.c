@@ -23,6 +23,7 @@ fold(struct history *h, const struct catalog *cat, const char *policy)
 		if (strcmp(s->policy, policy) != 0)
 			continue;
 		h->nsets++;
+		h->stored += s->stored;
 		/* A set from a clock that ran ahead must not stop backups
 		 * until that date. */
 		if (s->time_ns > now + 300LL * 1000000000) {

@@ -13,6 +13,7 @@ struct history {
 	int64_t last_full, last_any;	/* ns, 0 when none */
 	char newest[SETID_LEN + 1];
 	uint64_t nsets;
+	uint64_t stored;		/* ciphertext bytes of the policy's sets */
 	uint64_t future;		/* sets dated in the future (clock was
 					 * wrong): not counted as recent */
 	int chain_usable;		/* the cache's set is in the repository */

@@ -16,11 +16,12 @@
 #include "error.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_stores.h"
 
 #define POLICY_MAX (1 << 20)
 
 enum key_type { K_STR, K_LIST, K_BOOL, K_SIZE, K_INT, K_PATH, K_PERIOD,
-    K_WINDOW, K_DURATION };
+    K_WINDOW, K_DURATION, K_DRILL_MODE, K_VERIFY };
 
 struct key_def {
 	const char *section, *key;
@@ -33,12 +34,18 @@ struct key_def {
 #define F(field) offsetof(struct policy, field)
 static const struct key_def keys[] = {
 	{ "policy", "name", K_STR, F(name), 0, 0, 1 },
-	{ "source", "paths", K_LIST, F(paths), 0, 0, 1 },
+	/* Required unless there are [stores]: check_required. */
+	{ "source", "paths", K_LIST, F(paths), 0, 0, 0 },
 	{ "source", "exclude", K_LIST, F(excludes), 0, 0, 0 },
 	{ "source", "one_file_system", K_BOOL, F(one_file_system), 0, 0, 0 },
 	{ "repository", "url", K_PATH, F(repo_url), 0, 0, 1 },
 	{ "repository", "identity", K_PATH, F(identity), 0, 0, 0 },
 	{ "repository", "known_hosts", K_PATH, F(known_hosts), 0, 0, 0 },
+	{ "repository", "offsite", K_LIST, F(offsite), 0, 0, 0 },
+	{ "repository", "retry_attempts", K_INT, F(retry_attempts), 0, 100,
+	    0 },
+	{ "repository", "retry_time", K_DURATION, F(retry_time), 1, 86400,
+	    0 },
 	{ "keys", "public", K_PATH, F(pubkey), 0, 0, 1 },
 	{ "keys", "signing", K_PATH, F(signkey), 0, 0, 1 },
 	{ "backup", "part_size", K_SIZE, F(part_size), 1 << 20,
@@ -64,6 +71,34 @@ static const struct key_def keys[] = {
 	{ "hooks", "post", K_STR, F(hook_post), 0, 0, 0 },
 	{ "hooks", "on_failure", K_STR, F(hook_failure), 0, 0, 0 },
 	{ "hooks", "timeout", K_DURATION, F(hook_timeout), 1, 86400, 0 },
+	{ "verify", "after_backup", K_VERIFY, F(verify_after), 0, 0, 0 },
+	{ "verify", "weekly", K_VERIFY, F(verify_weekly), 0, 0, 0 },
+	{ "verify", "key", K_PATH, F(verify_key), 0, 0, 0 },
+	{ "verify", "passphrase_file", K_PATH, F(verify_passfile), 0, 0, 0 },
+	{ "notify", "command", K_STR, F(notify), 0, 0, 0 },
+	{ "stores", "command", K_LIST, F(stores.commands), 0, 0, 0 },
+	{ "stores", "postgresql", K_LIST, F(stores.pg_databases), 0, 0, 0 },
+	{ "stores", "postgresql_connection", K_STR, F(stores.pg_connection),
+	    0, 0, 0 },
+	{ "stores", "postgresql_run_as", K_STR, F(stores.pg_run_as), 0, 0,
+	    0 },
+	{ "stores", "mariadb", K_LIST, F(stores.my_databases), 0, 0, 0 },
+	{ "stores", "mariadb_options", K_PATH, F(stores.my_options), 0, 0,
+	    0 },
+	{ "stores", "mariadb_run_as", K_STR, F(stores.my_run_as), 0, 0, 0 },
+	{ "stores", "sqlite", K_LIST, F(stores.sqlite), 0, 0, 0 },
+	{ "stores", "timeout", K_DURATION, F(stores.timeout), 1, 30 * 86400,
+	    0 },
+	{ "drill", "every", K_DURATION, F(drill.every), 1, 3650 * 86400, 0 },
+	{ "drill", "mode", K_DRILL_MODE, F(drill.mode), 0, 0, 0 },
+	{ "drill", "check", K_STR, F(drill.check), 0, 0, 0 },
+	{ "drill", "check_timeout", K_DURATION, F(drill.check_timeout), 1,
+	    7 * 86400, 0 },
+	{ "drill", "key", K_PATH, F(drill.key), 0, 0, 0 },
+	{ "drill", "rto_target", K_DURATION, F(drill.rto_target), 1,
+	    365 * 86400, 0 },
+	{ "drill", "rpo_target", K_DURATION, F(drill.rpo_target), 1,
+	    365 * 86400, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -215,6 +250,17 @@ parse_bool(const char *v, int *out)
 }
 
 static int
+parse_drill_mode(const char *v, int *out)
+{
+	static const char *const names[] = { "remind", "run", "off" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(v, names[i]) == 0)
+			return *out = i, 0;
+	return -1;
+}
+
+static int
 parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
 {
 	char *end;
@@ -252,6 +298,28 @@ list_add(struct strlist *l, const char *v)
 		return -1;
 	l->n++;
 	return 0;
+}
+
+int
+policy_verify_level(const char *v, char *level, size_t size)
+{
+	static const char *const levels[] = { "structure", "hashes",
+	    "sample", "full" };
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strlen(levels[i]) != n || strncmp(v, levels[i], n) != 0)
+			continue;
+		if (colon && (i != 2 || colon[1] < '0' || colon[1] > '9' ||
+		    colon[1 + strspn(colon + 1, "0123456789")] !=
+		    (colon[strlen(colon) - 1] == '%' ? '%' : '\0')))
+			return -1;
+		if (level)
+			snprintf(level, size, "%s", levels[i]);
+		return 0;
+	}
+	return -1;
 }
 
 static int
@@ -294,6 +362,14 @@ set_value(struct parse *ps, const struct key_def *k, const char *v)
 			return -1;
 		*(int64_t *)field = n;
 		return 0;
+	case K_DRILL_MODE:
+		return parse_drill_mode(v, (int *)field);
+	case K_VERIFY:
+		if (policy_verify_level(v, NULL, 0) != 0)
+			return -1;
+		free(*(char **)field);
+		*(char **)field = strdup(v);
+		return *(char **)field ? 0 : (ps->oom = 1, 0);
 	}
 	return -1;
 }
@@ -314,6 +390,10 @@ type_hint(const struct key_def *k)
 		return "expected a time window such as 01:00-05:00";
 	case K_DURATION:
 		return "expected a duration such as 30s, 15m, 2h";
+	case K_DRILL_MODE:
+		return "expected run, remind or off";
+	case K_VERIFY:
+		return "expected structure, hashes, sample[:N or :P%] or full";
 	case K_INT:
 		snprintf(buf, sizeof(buf), "expected a whole number from "
 		    "%lld to %lld", (long long)k->min, (long long)k->max);
@@ -378,6 +458,7 @@ static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = user;
+	const char *msg;
 	int known_section = 0;
 
 	ps->handled = 1;
@@ -400,6 +481,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		    *value != '/')
 			perr(ps, ps->line, "[source] paths: '%s' is not an "
 			    "absolute path", value);
+		else if (strcmp(section, "stores") == 0 &&
+		    (msg = policy_stores_value(name, value)) != NULL)
+			perr(ps, ps->line, "[stores] %s: %s", name, msg);
 		return 1;
 	}
 	if (known_section) {
@@ -413,10 +497,22 @@ handler(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
+/* A drill that bkp run makes needs the key to restore with. */
+static void
+check_drill(struct parse *ps)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].offset == F(drill.mode) &&
+		    ps->p->drill.mode == DRILL_RUN && ps->p->drill.key == NULL)
+			perr(ps, ps->seen[i], "[drill] mode = run needs [drill] "
+			    "key (the secret key the drill restores with)");
+}
+
 static void
 check_required(struct parse *ps)
 {
 	struct policy *p = ps->p;
+	const char *msg;
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct strlist *l =
@@ -428,10 +524,15 @@ check_required(struct parse *ps)
 			perr(ps, 0, "missing [%s] %s", keys[i].section,
 			    keys[i].key);
 	}
+	if (p->paths.n == 0 && !policy_has_stores(p))
+		perr(ps, 0, "missing [source] paths (or a [stores] source)");
+	if ((msg = policy_stores_check(p)) != NULL)
+		perr(ps, 0, "%s", msg);
 	if (p->name && (strchr(p->name, '/') || p->name[0] == '.' ||
 	    strlen(p->name) > 64))
 		perr(ps, ps->seen[0], "[policy] name: use at most 64 "
 		    "characters, no '/' and no leading '.'");
+	check_drill(ps);
 }
 
 int
@@ -455,6 +556,11 @@ policy_parse(const char *text, size_t len, const char *name,
 		.window_start = -1, .window_end = -1,
 	};
 	p->hook_timeout = 300;
+	p->retry_attempts = 5;
+	p->retry_time = 600;
+	p->drill = (struct drill_rules){
+		.every = 90 * 86400, .mode = DRILL_REMIND, .check_timeout = 600,
+	};
 	p->retention = (struct retention_rules){
 		.keep_daily = 7, .keep_weekly = 5, .keep_monthly = 12,
 		.keep_yearly = 3, .min_versions = 3,
@@ -547,10 +653,19 @@ policy_free(struct policy *p)
 	free(p->repo_url);
 	free(p->identity);
 	free(p->known_hosts);
+	strlist_release(&p->offsite);
 	free(p->pubkey);
 	free(p->signkey);
 	free(p->hook_pre);
 	free(p->hook_post);
 	free(p->hook_failure);
+	free(p->verify_after);
+	free(p->verify_weekly);
+	free(p->verify_key);
+	free(p->verify_passfile);
+	free(p->notify);
+	policy_stores_free(&p->stores);
+	free(p->drill.check);
+	free(p->drill.key);
 	free(p);
 }

@@ -15,10 +15,17 @@ integration_tests = \
 	tests/integration/t-run-60days.sh \
 	tests/integration/t-run-concurrency.sh \
 	tests/integration/t-run-hooks.sh \
-	tests/integration/t-policy-check.sh
+	tests/integration/t-run-verify.sh \
+	tests/integration/t-policy-check.sh \
+	tests/integration/t-drill.sh \
+	tests/integration/t-stores-command.sh \
+	tests/integration/t-stores-sqlite.sh \
+	tests/integration/t-stores-postgresql.sh \
+	tests/integration/t-stores-mariadb.sh
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \
 	tests/integration/lib.sh tests/integration/sshd.sh \
+	tests/integration/stores.sh \
 	tests/integration/mktree.sh tests/integration/mutate.sh \
 	tests/integration/treecmp.py
 check_PROGRAMS += tests/integration/mkhostile
