@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "backup.h"
+#include "backup_stores.h"
 #include "backup_tree.h"
 #include "error.h"
 #include "keys.h"
@@ -130,7 +131,8 @@ write_set(struct backup_run *r, int checksum)
 		return rc;
 	if ((r->m = manifest_new(setwriter_setid(r->sw))) == NULL)
 		return -BKP_ENOMEM;
-	if ((rc = backup_tree(&to, r->sw, r->m, &r->stats)) != 0)
+	if ((rc = backup_tree(&to, r->sw, r->m, &r->stats)) != 0 ||
+	    (rc = backup_stores(r->p, r->sw, r->m, &r->stats)) != 0)
 		return rc;
 	r->seal.nfiles = r->stats.entries;
 	r->seal.bytes = r->stats.bytes_total;
@@ -232,9 +234,14 @@ backup_policy(const struct policy *p, const struct backup_request *req,
 	if (state_cache_save(r.cache, r.m) != 0)
 		r.stats.warnings++;
 	fill_result(&r, res);
+	if (r.stats.stores_failed)
+		log_error("%u of the [stores] dumps failed (listed above); set "
+		    "%s holds everything else", r.stats.stores_failed,
+		    r.seal.setid);
 	if (!req->quiet)
 		report(&r, req->json);
-	rc = r.stats.warnings ? BKP_EWARN : 0;
+	rc = r.stats.stores_failed ? -BKP_EPARTIAL :
+	    r.stats.warnings ? BKP_EWARN : 0;
 out:
 	run_release(&r);
 	return rc;

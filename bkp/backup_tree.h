@@ -16,6 +16,7 @@ struct backup_stats {
 	uint64_t bytes_read;	/* content read from the sources */
 	uint64_t bytes_total;	/* content size of the whole tree */
 	uint32_t warnings;
+	uint32_t stores_failed;	/* [stores] dumps that failed */
 };
 
 struct backup_tree_opts {

@@ -37,6 +37,8 @@ enum entry_where {
 
 /* Flags. */
 #define ENTRY_CHANGED 0x01	/* changed while read: re-read next time */
+#define ENTRY_STREAM 0x02	/* a command's output, stored as chunk entries
+				 * PATH.000000, PATH.000001, ... in one part */
 
 struct manifest_entry {
 	char *path;		/* relative to the root, no leading '/' */

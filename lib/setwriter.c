@@ -223,6 +223,20 @@ setwriter_entry_begin(struct setwriter *sw, struct archive_entry *ae,
 }
 
 int
+setwriter_entry_next(struct setwriter *sw, struct archive_entry *ae)
+{
+	if (sw->failed)
+		return -BKP_EIO;
+	if (sw->os == NULL) {
+		log_error("internal error: no part to continue");
+		return -BKP_EINTERNAL;
+	}
+	if (archive_write_header(sw->a, ae) < ARCHIVE_WARN)
+		return archive_failed(sw, archive_entry_pathname(ae));
+	return 0;
+}
+
+int
 setwriter_entry_data(struct setwriter *sw, const void *buf, size_t n)
 {
 	if (sw->failed)

@@ -39,6 +39,9 @@ const char *setwriter_setid(const struct setwriter *sw);
  * of the part that holds it. */
 int setwriter_entry_begin(struct setwriter *sw, struct archive_entry *ae,
     uint32_t *part);
+/* As setwriter_entry_begin, but always in the part of the entry before:
+ * the chunk entries of one stream stay in one part. */
+int setwriter_entry_next(struct setwriter *sw, struct archive_entry *ae);
 int setwriter_entry_data(struct setwriter *sw, const void *buf, size_t n);
 int setwriter_entry_end(struct setwriter *sw);
 

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "extract.h"
+#include "extract_stream.h"
 #include "log.h"
 #include "manifest.h"
 #include "select.h"
@@ -134,15 +135,19 @@ restore_file(struct extract *x, struct archive *in, struct archive_entry *ae,
 {
 	char tmp[PATH_MAX + 64];
 	uint8_t hash[32];
+	uint64_t first = (uint64_t)archive_entry_size(ae);
 	int r;
 
 	temp_name(x, e->path, tmp, sizeof(tmp));
 	archive_entry_copy_pathname(ae, tmp);
+	if (e->flags & ENTRY_STREAM)	/* the first chunk stands for all */
+		archive_entry_set_size(ae, (la_int64_t)e->size);
 	if (archive_write_header(x->disk, ae) < ARCHIVE_WARN) {
 		failed(x, e->path, archive_error_string(x->disk));
 		return 0;
 	}
-	r = copy_data(x, in, e->size, hash);
+	r = e->flags & ENTRY_STREAM ? extract_stream_copy(x->disk, in, first,
+	    e, hash, &x->stats->bytes) : copy_data(x, in, e->size, hash);
 	if (archive_write_finish_entry(x->disk) < ARCHIVE_WARN && r == 0)
 		r = 1;
 	if (r == 0 && sodium_memcmp(hash, e->hash, 32) != 0)
@@ -333,14 +338,18 @@ expected_entry(struct extract *x, struct archive_entry *ae,
 		failed(x, path, "hostile path in the part; refused");
 		return NULL;
 	}
-	if ((e = manifest_find(x->m, path)) == NULL)
+	/* A stream is stored as chunk entries only: its first one leads. */
+	if ((e = manifest_find(x->m, path)) != NULL &&
+	    (e->flags & ENTRY_STREAM))
+		return NULL;
+	if (e == NULL && (e = extract_stream_first(x->m, path)) == NULL)
 		return NULL;
 	i = (size_t)(e - x->m->e);
 	if (!x->sel[i] || x->done[i] || e->where != WHERE_PART ||
 	    e->set != ref->set ||
 	    e->part != ref->part || e->type != pax_type(ae) ||
 	    archive_entry_hardlink(ae) != NULL ||
-	    (e->type == ENTRY_FILE &&
+	    (e->type == ENTRY_FILE && !(e->flags & ENTRY_STREAM) &&
 	    (uint64_t)archive_entry_size(ae) != e->size))
 		return NULL;
 	x->done[i] = DONE_SEEN;
