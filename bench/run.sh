@@ -412,6 +412,18 @@ for t in $TOOLS; do
     check_restore "$t" "$target"
     rm -rf "$target"
 done
+# One file out of the latest set: what a partial restore fetches.
+PARTIAL=
+if has_tool bkp; then
+    one=$(cd / && find "${CORPUS#/}" -type f -size -64k | LC_ALL=C sort | awk "NR == 1")
+    say "restore: bkp, one file ($one)"
+    mkdir -p "$WORK/restore-one"
+    PARTIAL=$("$BKP" restore --repo "$WORK/repo-bkp" --key "$WORK/keys-bkp/repo.key" \
+        --target "$WORK/restore-one" --json "$one" 2>>"$LOGS/bkp-restore-one.log") ||
+        die "FAILED: bkp one-file restore (log: $LOGS/bkp-restore-one.log)"
+    PARTIAL_FILE=$one
+    rm -rf "$WORK/restore-one"
+fi
 T1=$(date +%s)
 LOAD1=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -534,6 +546,19 @@ REPORT=$WORK/report.md
         echo
         table "$op"
     done
+    if [ -n "$PARTIAL" ]; then
+        echo
+        echo "### Restoring one file"
+        echo
+        python3 - "$PARTIAL" "$(bytes "$WORK/repo-bkp")" "$PARTIAL_FILE" <<'PY'
+import json, sys
+r, repo, path = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+print("bkp restore of one file (`%s`) from the latest set: %d part(s) read, "
+      "%.2f MiB fetched (manifest and part) of a %.1f MiB repository (%.1f%%), "
+      "%.2f s." % (path, r["parts_read"], r["bytes_fetched"] / 1048576,
+                   repo / 1048576, 100.0 * r["bytes_fetched"] / repo, r["seconds"]))
+PY
+    fi
     echo
     echo "<!-- bench/run.sh: end -->"
 } >"$REPORT"

@@ -11,12 +11,14 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "cli.h"
 #include "error.h"
 #include "extract.h"
 #include "keys.h"
 #include "manifest.h"
+#include "repogen.h"
 #include "log.h"
 #include "repo.h"
 #include "timefmt.h"
@@ -194,6 +196,8 @@ report(const struct seal *s, const struct extract_stats *st, int json,
 		    json_object_new_int64((int64_t)st->present));
 		json_object_object_add(o, "parts_read",
 		    json_object_new_int((int)st->parts));
+		json_object_object_add(o, "bytes_fetched",
+		    json_object_new_int64((int64_t)st->fetched));
 		json_object_object_add(o, "seconds",
 		    json_object_new_double(secs));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -261,7 +265,7 @@ restore_set(struct repo *repo, const struct bkp_seckey *sec,
 		.trusted = &sec->sign_pk,
 		.ntrusted = 1,
 	};
-	struct extract_stats st;
+	struct extract_stats st = { 0 };
 	struct extract *x;
 	int rc;
 
@@ -283,6 +287,12 @@ restore_set(struct repo *repo, const struct bkp_seckey *sec,
 			report(s, &st, a->json, since(t0));
 	}
 	extract_free(x);
+	audit_event("restore", &(struct audit_fields){ .repo = a->repo,
+	    .set = s->setid, .patterns = patterns, .npatterns = npatterns,
+	    .what = npatterns ? "the paths matching the patterns" :
+	    "the whole set", .target = a->dry_run ? NULL : a->target,
+	    .note = a->dry_run ? "dry run" : NULL, .status = rc,
+	    .bytes = st.bytes, .count = st.entries, .seconds = since(t0) });
 	return rc;
 }
 
@@ -339,7 +349,8 @@ cmd_restore(int argc, char **argv)
 	/* The config is not authenticated, but a key other than the one it
 	 * names opens nothing here: say so, rather than that no seal is
 	 * signed by a trusted key. */
-	if (sodium_memcmp(repo_config(repo)->box_pk, sec->box_pk, 32) != 0) {
+	if (sodium_memcmp(repo_config(repo)->box_pk, sec->box_pk, 32) != 0 &&
+	    !repogen_past_key(repo, sec->box_pk)) {
 		char want[KEY_ID_HEX], have[KEY_ID_HEX];
 
 		key_id(repo_config(repo)->box_pk, want);

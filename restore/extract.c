@@ -382,6 +382,7 @@ extract_part(struct extract *x, const struct part_ref *ref)
 	    (rc = setreader_part(sr, ref->part, &x->is)) != 0)
 		return rc;
 	x->stats->parts++;
+	x->stats->fetched += setreader_seal(sr)->parts[ref->part].size;
 	if ((in = archive_read_new()) == NULL) {
 		rc = -BKP_ENOMEM;
 		goto out;
@@ -620,6 +621,7 @@ extract_run(struct extract *x, struct extract_stats *stats)
 
 	memset(stats, 0, sizeof(*stats));
 	x->stats = stats;
+	stats->fetched = setreader_seal(x->top)->manifest.size;
 	if ((rc = disk_writer(x)) != 0)
 		return rc;
 	if (chdir(x->o->target) != 0)

@@ -39,6 +39,7 @@ struct extract_stats {
 	uint64_t kept;		/* existing entries left alone */
 	uint64_t present;	/* files already there with the right content */
 	uint32_t parts;		/* parts read */
+	uint64_t fetched;	/* ciphertext bytes read: manifest and parts */
 };
 
 struct extract;
