@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "restore a set, or part of it, into a directory" },
 	{ "find", cmd_find, "list every version of paths across the sets" },
 	{ "verify", cmd_verify, "check that sets are complete, intact and restorable" },
+	{ "drill", cmd_drill, "restore a point in time as a timed, checked recovery drill" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

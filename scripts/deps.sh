@@ -8,7 +8,7 @@ build="build-essential autoconf automake libtool pkg-config
        libarchive-dev libzstd-dev libsodium-dev libssh-dev libinih-dev
        libjson-c-dev check"
 demo="python3 openssh-server openssh-client"
-test="clang libclang-rt-14-dev acl attr strace socat faketime zstd postgresql mariadb-server sqlite3"
+test="clang libclang-rt-14-dev acl attr strace socat faketime zstd chromium postgresql mariadb-server sqlite3"
 bench="restic borgbackup age time"
 case "$what" in
 build) pkgs=$build ;;
