@@ -63,6 +63,7 @@ as_pg() { runuser -u postgres -- "$@"; }
 
 log "server and pgbench -i -s $SCALE"
 as_pg "$PGBIN/initdb" -D "$PGD/data" -U postgres --auth-local=peer \
+    --auth-host=reject \
     --no-sync -E UTF8 --locale=C >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w -o \
     "-k $PGD/sock -c listen_addresses= -c fsync=off -c max_wal_size=4GB" \

@@ -50,19 +50,21 @@ stores_policy() {
 	} >"$POLICY"
 }
 
-# latest_set: the id of the newest set.
-latest_set() {
-	"$BKP" snapshots --repo "$REPO" --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-sets = d["sets"] if isinstance(d, dict) else d
-print(sorted(s.get("id") or s.get("set") for s in sets)[-1])'
+# json_set FILE: the set id in the --json report of bkp backup in FILE
+# (empty when no set was sealed).
+json_set() {
+	python3 -c 'import json, sys
+try:
+    print(json.load(open(sys.argv[1]))["set"])
+except Exception:
+    pass' "$1"
 }
 
 # store_backup WANT: a backup that must exit WANT; prints the new set id.
 store_backup() {
-	expect_exit "$1" bkp -v backup --policy "$POLICY" >&2
-	latest_set
+	expect_exit "$1" bkp -v backup --policy "$POLICY" --json \
+	    >"$T/backup.json"
+	json_set "$T/backup.json"
 }
 
 # store_restore SET DIR: restores SET into DIR (new).

@@ -104,8 +104,8 @@ log "restored during transfers: total $total, moved $moved"
 log "the dump is killed in the middle of a table"
 my_sql app -e "insert into acct_b select seq, repeat(md5(seq), 8)
     from seq_200001_to_1500000"
-echo "+ bkp -v backup --policy $POLICY &" >&2
-"$BKP" -v backup --policy "$POLICY" >"$T/out4" 2>"$T/err4" &
+echo "+ bkp -v backup --policy $POLICY --json &" >&2
+"$BKP" -v backup --policy "$POLICY" --json >"$T/out4" 2>"$T/err4" &
 backup=$!
 n=0
 until [ "$(my_sql mysql -e "select count(*) from information_schema.processlist
@@ -123,8 +123,8 @@ cat "$T/err4" >&2
 [ "$rc" -eq 10 ] || fail "backup with a killed dump exited $rc, not 10"
 grep -q "mariadb database app: mariadb-dump failed (killed by signal 9" \
     "$T/err4" || fail "no error for the killed dump"
-set4=$(latest_set)
-[ "$set4" != "$set3" ] || fail "no set was sealed"
+set4=$(json_set "$T/out4")
+[ -n "$set4" ] || fail "no set was sealed"
 store_restore "$set4" "$T/r4"
 [ ! -e "$T/r4/bkp-stores/mariadb/app.sql" ] ||
 	fail "a set lists the dump that was killed"

@@ -106,7 +106,7 @@ log "restored during transfers: total $total, moved $moved"
 log "the server stops in the middle of a dump"
 pg_sql app -c "insert into acct_b select g, repeat(md5(g::text), 8)
     from generate_series(200001, 1500000) g"
-bkp -v backup --policy "$POLICY" >"$T/out4" 2>"$T/err4" &
+bkp -v backup --policy "$POLICY" --json >"$T/out4" 2>"$T/err4" &
 backup=$!
 n=0
 until [ "$(pg_sql postgres -c "select count(*) from pg_stat_activity where
@@ -125,8 +125,8 @@ grep -q "postgresql database app: pg_dump failed (exit status 1)" \
     "$T/err4" || fail "no error for the failed dump of app"
 grep -q "postgresql database app: pg_dump: error:" "$T/err4" ||
 	fail "pg_dump's own message is not in the log"
-set4=$(latest_set)
-[ "$set4" != "$set3" ] || fail "no set was sealed"
+set4=$(json_set "$T/out4")
+[ -n "$set4" ] || fail "no set was sealed"
 bkp restore --repo "$REPO" --key "$KEYS/repo.key" --set "$set4" \
     --target "$T/r4" >&2 || fail "restore of the sealed set"
 [ ! -e "$T/r4/bkp-stores/postgresql/app.dump" ] ||

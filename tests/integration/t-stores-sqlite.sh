@@ -131,13 +131,13 @@ size=$(stat -c %s "$DB")
 # Garbage over a stretch in the middle of the file (acct_b's pages).
 head -c 65536 /dev/urandom | dd of="$DB" bs=4096 seek=$((size / 4096 / 2)) \
     conv=notrunc status=none
-set4_before=$(latest_set)
-expect_exit 10 bkp -v backup --policy "$POLICY" 2>"$T/err4"
+expect_exit 10 bkp -v backup --policy "$POLICY" --json >"$T/out4" \
+    2>"$T/err4"
 cat "$T/err4" >&2
 grep -q "its output does not end as a complete dump does" "$T/err4" ||
 	fail "the damaged database's dump was not refused"
-set4=$(latest_set)
-[ "$set4" != "$set4_before" ] || fail "no set was sealed"
+set4=$(json_set "$T/out4")
+[ -n "$set4" ] || fail "no set was sealed"
 store_restore "$set4" "$T/r4"
 [ ! -e "$T/r4/$DUMP" ] || fail "a set lists the dump of a damaged database"
 
