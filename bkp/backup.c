@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "backup.h"
 #include "backup_stores.h"
 #include "backup_tree.h"
@@ -223,6 +224,10 @@ backup_policy(const struct policy *p, const struct backup_request *req,
 	memset(res, 0, sizeof(*res));
 	r.p = p;
 	r.start_ns = now_ns();
+	audit_policy(p);
+	audit_event("backup.start", &(struct audit_fields){ .policy = p->name,
+	    .repo = p->repo_url, .what = req->level == BACKUP_FULL ? "full" :
+	    req->level == BACKUP_INCR ? "incr" : "auto" });
 	if (gethostname(r.host, sizeof(r.host) - 1) != 0)
 		strcpy(r.host, "unknown");
 	if ((rc = open_repository(&r, req->accept_new_host_key)) != 0 ||
@@ -243,6 +248,14 @@ backup_policy(const struct policy *p, const struct backup_request *req,
 	rc = r.stats.stores_failed ? -BKP_EPARTIAL :
 	    r.stats.warnings ? BKP_EWARN : 0;
 out:
+	audit_event("backup.end", &(struct audit_fields){ .policy = p->name,
+	    .repo = p->repo_url, .set = r.seal.setid[0] ? r.seal.setid : NULL,
+	    .what = r.seal.level == LEVEL_FULL ? "full" :
+	    r.seal.level == LEVEL_INCR ? "incremental" : NULL, .status = rc,
+	    .bytes = r.stats.bytes_read, .count = r.stats.entries,
+	    .seconds = (double)(now_ns() - r.start_ns) / 1e9 });
+	if (r.sw)	/* it wrote to the repository */
+		audit_ship_policy(p);
 	run_release(&r);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* cmd_init.c: bkp init --repo URL --pub FILE. */
 #include <stdio.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "keys.h"
@@ -62,5 +63,7 @@ cmd_init(int argc, char **argv)
 	    (rc = repo_init(a.repo, &a.topts, &pub, id)) != 0)
 		return rc;
 	printf("created repository %s at %s\n", id, a.repo);
+	audit_event("init", &(struct audit_fields){ .repo = a.repo,
+	    .what = id });
 	return 0;
 }

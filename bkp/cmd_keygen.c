@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "keys.h"
@@ -76,6 +77,20 @@ out:
 	return rc;
 }
 
+static void
+audit_keygen(const struct bkp_seckey *sec, const struct bkp_signkey *sig,
+    const char *dir)
+{
+	char box[KEY_ID_HEX], sign[KEY_ID_HEX], what[80];
+
+	key_id(sec->box_pk, box);
+	key_id(sig->pk, sign);
+	snprintf(what, sizeof(what), "repository key %s, signing key %s", box,
+	    sign);
+	audit_event("keygen", &(struct audit_fields){ .target = dir,
+	    .what = what });
+}
+
 int
 cmd_keygen(int argc, char **argv)
 {
@@ -107,6 +122,7 @@ cmd_keygen(int argc, char **argv)
 	    "%s/repo.pub\n", id, a.out, a.out);
 	key_id(sig->pk, id);
 	printf("signing key %s written to %s/sign.key\n", id, a.out);
+	audit_keygen(sec, sig, a.out);
 out:
 	passphrase_free(pass);
 	seckey_free(sec);

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "cli.h"
 #include "error.h"
@@ -138,6 +139,9 @@ delete_sets(struct repo *repo, const struct catalog *cat,
 		if ((rc = repo_delete_set(repo, v[i]->setid)) != 0)
 			return rc;
 		log_info("deleted set %s", v[i]->setid);
+		audit_event("prune.delete", &(struct audit_fields){
+		    .policy = v[i]->policy, .repo = repo_url(repo),
+		    .set = v[i]->setid });
 	}
 	for (size_t i = 0; i < cat->ninterrupted; i++) {
 		if (now - setid_time(cat->interrupted[i]) < INTERRUPTED_GRACE_NS)
@@ -145,8 +149,28 @@ delete_sets(struct repo *repo, const struct catalog *cat,
 		if ((rc = repo_delete_set(repo, cat->interrupted[i])) != 0)
 			return rc;
 		log_info("removed interrupted set %s", cat->interrupted[i]);
+		audit_event("prune.delete", &(struct audit_fields){
+		    .repo = repo_url(repo), .set = cat->interrupted[i],
+		    .note = "interrupted set (no seal)" });
 	}
 	return 0;
+}
+
+/* The prune record; the deletions go offsite with it. */
+static void
+audit_prune(const struct policy *p, const struct retention_set *rs,
+    size_t n, int dry_run, int rc)
+{
+	uint64_t deleted = 0;
+
+	for (size_t i = 0; rs && i < n; i++)
+		deleted += !rs[i].keep;
+	audit_event("prune", &(struct audit_fields){ .policy = p->name,
+	    .repo = p->repo_url, .count = deleted, .status = rc,
+	    .what = dry_run ? "sets that would be deleted (dry run)" :
+	    "sets deleted" });
+	if (!dry_run && deleted > 0)
+		audit_ship_policy(p);
 }
 
 int
@@ -165,6 +189,7 @@ prune_policy(const struct policy *p, const struct prune_request *req)
 	size_t n = 0;
 	int rc;
 
+	audit_policy(p);
 	if ((rc = repo_open(p->repo_url, &o, &repo)) != 0 ||
 	    (rc = catalog_load(repo, (const uint8_t (*)[32])
 	    repo_config(repo)->signers, repo_config(repo)->nsigners,
@@ -183,6 +208,7 @@ prune_policy(const struct policy *p, const struct prune_request *req)
 		rc = delete_sets(repo, &cat, v, rs, n,
 		    (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
 out:
+	audit_prune(p, rs, n, req->dry_run, rc);
 	free(rs);
 	free(v);
 	catalog_release(&cat);

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "keys.h"
@@ -348,6 +349,11 @@ cmd_verify(int argc, char **argv)
 	record(v);
 	rc = v->problems ? -BKP_ECORRUPT : 0;
 out:
+	audit_event("verify", &(struct audit_fields){ .repo = a.repo,
+	    .set = v->set, .policy = v->policy,
+	    .what = verify_level_names[v->level], .count = v->nchecked,
+	    .bytes = v->bytes_read, .status = rc, .note = v->problems ?
+	    "problems found (listed on stderr)" : NULL });
 	verify_release(v);
 	repo_close(v->repo);
 	seckey_free(sec);

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "log.h"
@@ -22,6 +23,7 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "restore a set, or part of it, into a directory" },
 	{ "find", cmd_find, "list every version of paths across the sets" },
 	{ "verify", cmd_verify, "check that sets are complete, intact and restorable" },
+	{ "audit", cmd_audit, "check or show the audit trail" },
 	{ "drill", cmd_drill, "restore a point in time as a timed, checked recovery drill" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -80,7 +82,9 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
-		rc = commands[i].run(argc - 1, argv + 1);
+		/* Every command is in the audit trail (lib/audit.h). */
+		audit_begin(argc, argv, commands[i].name);
+		rc = audit_end(commands[i].run(argc - 1, argv + 1), NULL);
 		return rc < 0 ? -rc : rc;
 	}
 	log_error("unknown command '%s'; see bkp --help", argv[1]);

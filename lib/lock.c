@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "error.h"
 #include "lock.h"
 #include "log.h"
@@ -58,6 +59,8 @@ lock_acquire(const char *path, const char *what, struct lock **lp,
 		*taken_over = 1;
 		log_warn("%s: taking over the lock left by a run that is gone "
 		    "(%s)", what, holder);
+		audit_event("lock.takeover", &(struct audit_fields){
+		    .what = what, .target = path, .note = holder });
 	}
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		strcpy(host, "unknown");

@@ -11,6 +11,13 @@
 static int verbose;
 static int use_syslog;
 static int progress_shown;
+static void (*hook)(int error, const char *msg, const char *suffix);
+
+void
+log_set_hook(void (*fn)(int error, const char *msg, const char *suffix))
+{
+	hook = fn;
+}
 
 void
 log_set_syslog(int on)
@@ -35,15 +42,19 @@ log_verbose(void)
 static void
 vline(const char *kind, const char *fmt, va_list ap, const char *suffix)
 {
-	if (use_syslog && *kind) {
+	if ((use_syslog || hook) && *kind) {
 		char msg[2048];
 		va_list copy;
 
 		va_copy(copy, ap);
 		vsnprintf(msg, sizeof(msg), fmt, copy);
 		va_end(copy);
-		syslog(kind[0] == 'e' ? LOG_ERR : LOG_WARNING, "%s%s%s%s",
-		    kind, msg, suffix ? ": " : "", suffix ? suffix : "");
+		if (use_syslog)
+			syslog(kind[0] == 'e' ? LOG_ERR : LOG_WARNING,
+			    "%s%s%s%s", kind, msg, suffix ? ": " : "",
+			    suffix ? suffix : "");
+		if (hook)
+			hook(kind[0] == 'e', msg, suffix);
 	}
 	log_progress_end();
 	fprintf(stderr, "bkp: %s", kind);

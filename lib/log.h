@@ -13,6 +13,9 @@ void log_set_verbose(int verbose);
 /* Errors and warnings also go to syslog (facility daemon). */
 void log_set_syslog(int on);
 int log_verbose(void);
+/* fn sees every error (error 1) and warning (0) as it is printed (the audit
+ * trail keeps the first error of a command). */
+void log_set_hook(void (*fn)(int error, const char *msg, const char *suffix));
 
 /* One line "bkp: error: ..." on stderr. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

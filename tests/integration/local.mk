@@ -21,7 +21,8 @@ integration_tests = \
 	tests/integration/t-stores-command.sh \
 	tests/integration/t-stores-sqlite.sh \
 	tests/integration/t-stores-postgresql.sh \
-	tests/integration/t-stores-mariadb.sh
+	tests/integration/t-stores-mariadb.sh \
+	tests/integration/t-audit.sh
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \
 	tests/integration/lib.sh tests/integration/sshd.sh \

@@ -143,14 +143,17 @@ one_line() {
 	[ "$(lines "$1" "$2")" -eq 1 ]
 }
 
-# snap NAME WHEN: lists everything under $T but the target $TG/NAME and
-# $LOGS, one line per entry: path|type|size|mode|owner|link|mtime|nlinks,
-# then the checksum of every regular file.
+# snap NAME WHEN: lists everything under $T but the target $TG/NAME,
+# $LOGS and the audit trail (which records the restore), one line per
+# entry: path|type|size|mode|owner|link|mtime|nlinks, then the checksum of
+# every regular file.
 snap() {
 	{
-		find "$T" \( -path "$TG/$1" -o -path "$LOGS" \) -prune -o \
+		find "$T" \( -path "$TG/$1" -o -path "$LOGS" -o \
+		    -path "$BKP_STATE_DIR/audit*" \) -prune -o \
 		    -printf '%p|%y|%s|%m|%U:%G|%l|%T@|%n\n'
-		find "$T" \( -path "$TG/$1" -o -path "$LOGS" \) -prune -o \
+		find "$T" \( -path "$TG/$1" -o -path "$LOGS" -o \
+		    -path "$BKP_STATE_DIR/audit*" \) -prune -o \
 		    -type f -exec cksum {} + | sed 's/^/C|/'
 	} | LC_ALL=C sort >"$LOGS/$1.$2"
 }

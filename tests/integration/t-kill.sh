@@ -63,7 +63,8 @@ cp -a "$T/state" "$T/state-count"
 sed "s|$T/repo\$|$T/repo-count|" "$T/p" >"$T/p-count"
 BKP_STATE_DIR=$T/state-count strace_bkp -f -qq -e trace=renameat2,read \
     -o "$T/calls" "$BKP" backup --policy "$T/p-count" >/dev/null
-commits=$(grep -c 'renameat2(' "$T/calls")
+# (The audit records shipped after the seal are not the set's objects.)
+commits=$(grep 'renameat2(' "$T/calls" | grep -vc '"audit/')
 [ "$commits" -ge 5 ] || fail "expected several object commits, saw $commits"
 # strace counts calls per thread: parts are written by a worker thread
 # each, so the points inside parts are counted in the main thread's reads

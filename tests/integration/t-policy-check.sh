@@ -198,12 +198,16 @@ expect_error "$f" ": [keys] public $T/p/keys/repo.pub cannot be read"
 as_user=
 if [ "$(id -u)" -eq 0 ]; then
 	if command -v setpriv >/dev/null; then
-		as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+		as_user="env BKP_STATE_DIR=$T/nr/state setpriv --reuid=65534"
+		as_user="$as_user --regid=65534 --clear-groups"
 	fi
 fi
 if [ "$(id -u)" -ne 0 ] || [ -n "$as_user" ]; then
 	chmod 711 "$T"
 	mkdir -m 755 "$T/nr" "$T/nr/src"
+	# The user's own state directory (for its audit trail).
+	mkdir -m 700 "$T/nr/state"
+	[ -z "$as_user" ] || chown 65534:65534 "$T/nr/state"
 	: >"$T/nr/repo.pub"
 	: >"$T/nr/sign.key"
 	chmod 644 "$T/nr/repo.pub" "$T/nr/sign.key"
