@@ -41,10 +41,12 @@ int cli_missing(const char *cmd, const char *opt);
 
 /* The command lines of bkp (bkp.c) and restore (restore/). */
 int cmd_keygen(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_restore(int argc, char **argv);

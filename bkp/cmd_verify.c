@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "log.h"
 #include "repo.h"
+#include "repogen.h"
 #include "verify.h"
 
 static const char usage[] =
@@ -248,7 +249,8 @@ check_key(const struct bkp_seckey *sec, struct repo *repo, const char *path)
 {
 	char want[KEY_ID_HEX], got[KEY_ID_HEX];
 
-	if (sodium_memcmp(sec->box_pk, repo_config(repo)->box_pk, 32) == 0)
+	if (sodium_memcmp(sec->box_pk, repo_config(repo)->box_pk, 32) == 0 ||
+	    repogen_past_key(repo, sec->box_pk))
 		return 0;
 	key_id(repo_config(repo)->box_pk, want);
 	key_id(sec->box_pk, got);

@@ -13,12 +13,14 @@
 
 static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "make a repository key pair and a signing key" },
+	{ "key", cmd_key, "change a passphrase, rotate, trust or revoke keys" },
 	{ "init", cmd_init, "create a repository" },
 	{ "backup", cmd_backup, "back up the sources of a policy" },
 	{ "policy", cmd_policy, "check policy files" },
 	{ "run", cmd_run, "do what the policies say is due (for cron)" },
 	{ "status", cmd_status, "what was done, what is due, what is wrong" },
 	{ "prune", cmd_prune, "delete the sets the retention rules do not keep" },
+	{ "destroy", cmd_destroy, "destroy a set or a repository for good (crypto-shredding)" },
 	{ "snapshots", cmd_snapshots, "list the sets of a repository" },
 	{ "restore", cmd_restore, "restore a set, or part of it, into a directory" },
 	{ "find", cmd_find, "list every version of paths across the sets" },

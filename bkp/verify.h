@@ -35,7 +35,8 @@ struct vset {
 	uint8_t chosen;		/* to be checked in this run */
 	uint8_t loaded;		/* seal load attempted */
 	uint8_t ok;		/* seal verified */
-	/* The structure check: present with the size the seal lists. */
+	/* The structure check: present with the size the seal lists
+	 * (key_ok 2: only as the key.KEYID objects of a key rotation). */
 	uint8_t key_ok, manifest_ok;
 	uint8_t *part_ok;	/* per part */
 	struct seal seal;	/* when ok */

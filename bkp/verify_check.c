@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "keyobj.h"
 #include "log.h"
 #include "setreader.h"
 #include "transport.h"
@@ -74,6 +75,34 @@ stat_object(struct verify *v, struct vset *s, const char *name,
 	return 0;
 }
 
+/* The key object as its seal lists it; or, once a key rotation removed
+ * it, the key.KEYID objects the rotation wrote (key_ok 2: they are not in
+ * the seal, and the data key they hold is checked by decrypting). */
+static int
+stat_key(struct verify *v, struct vset *s)
+{
+	struct keyobj_list l;
+	char path[REPO_PATH_MAX];
+	size_t n;
+	int rc;
+
+	repo_set_path(s->id, "key", path);
+	rc = transport_stat(repo_transport(v->repo), path, &(uint64_t){0});
+	if (rc == -BKP_ENOTFOUND) {
+		if ((rc = keyobj_list(v->repo, s->id, &l)) != 0)
+			return rc;
+		n = l.n;
+		keyobj_list_release(&l);
+		if (n > 0) {
+			v->objects += n;
+			s->key_ok = 2;
+			return 0;
+		}
+	} else if (rc != 0)
+		return rc;
+	return stat_object(v, s, "key", "key", &s->seal.key, &s->key_ok);
+}
+
 static int
 structure_set(struct verify *v, struct vset *s)
 {
@@ -82,8 +111,7 @@ structure_set(struct verify *v, struct vset *s)
 
 	if ((rc = verify_load_seal(v, s)) != 0 || !s->ok)
 		return rc;
-	if ((rc = stat_object(v, s, "key", "key", &s->seal.key,
-	    &s->key_ok)) != 0 || (rc = stat_object(v, s, "manifest",
+	if ((rc = stat_key(v, s)) != 0 || (rc = stat_object(v, s, "manifest",
 	    "manifest", &s->seal.manifest, &s->manifest_ok)) != 0)
 		return rc;
 	for (uint32_t i = 0; i < s->seal.nparts; i++) {
@@ -242,7 +270,7 @@ hash_set(struct verify *v, struct vset *s, uint8_t *buf)
 	char name[32], label[32];
 	int rc = 0;
 
-	if (s->key_ok)
+	if (s->key_ok == 1)
 		rc = hash_object(v, s, "key", "key", &s->seal.key, buf);
 	if (rc == 0 && s->manifest_ok)
 		rc = hash_object(v, s, "manifest", "manifest",

@@ -391,6 +391,20 @@ signkey_load(const char *path, struct bkp_signkey **sig)
 }
 
 int
+seckey_load_pass(const char *path, const char *pass, size_t passlen,
+    struct bkp_seckey **sec)
+{
+	uint8_t buf[KEYFILE_MAX];
+	size_t n;
+	int rc;
+
+	*sec = NULL;
+	if ((rc = keyfile_read(path, 1, buf, &n)) != 0)
+		return rc;
+	return seckey_decode(buf, n, pass, passlen, sec, path);
+}
+
+int
 seckey_load(const char *path, const char *passphrase_file,
     struct bkp_seckey **sec)
 {

@@ -58,6 +58,9 @@ int keyfile_write(const char *path, const struct wbuf *w);
 int pubkey_load(const char *path, struct bkp_pubkey *pub);
 int seckey_load(const char *path, const char *passphrase_file,
     struct bkp_seckey **sec);
+/* The same with the passphrase given (bkp key rotate, for the new key). */
+int seckey_load_pass(const char *path, const char *pass, size_t passlen,
+    struct bkp_seckey **sec);
 int signkey_load(const char *path, struct bkp_signkey **sig);
 
 #define KEYFILE_MAX 4096

@@ -69,8 +69,17 @@ prompt(FILE *tty, const char *what, char *buf, size_t *len)
 	return rc;
 }
 
+/* Where a passphrase comes from: its option, variable and prompt. */
+struct source {
+	const char *option, *env, *prompt, *again;
+};
+static const struct source current = { "--passphrase-file", PASSPHRASE_ENV,
+    "Passphrase: ", "Passphrase (again): " };
+static const struct source fresh = { "--new-passphrase-file",
+    PASSPHRASE_NEW_ENV, "New passphrase: ", "New passphrase (again): " };
+
 static int
-from_terminal(int confirm, char *buf, size_t *len)
+from_terminal(const struct source *src, int confirm, char *buf, size_t *len)
 {
 	char *again = NULL;
 	size_t againlen;
@@ -78,17 +87,17 @@ from_terminal(int confirm, char *buf, size_t *len)
 	int rc;
 
 	if ((tty = fopen("/dev/tty", "r+")) == NULL) {
-		log_error("no passphrase: use --passphrase-file FILE or set %s",
-		    PASSPHRASE_ENV);
+		log_error("no passphrase: use %s FILE or set %s", src->option,
+		    src->env);
 		return -BKP_EKEY;
 	}
-	if ((rc = prompt(tty, "Passphrase: ", buf, len)) != 0 || !confirm)
+	if ((rc = prompt(tty, src->prompt, buf, len)) != 0 || !confirm)
 		goto out;
 	if ((again = sodium_malloc(PASSPHRASE_MAX + 2)) == NULL) {
 		rc = -BKP_ENOMEM;
 		goto out;
 	}
-	if ((rc = prompt(tty, "Passphrase (again): ", again, &againlen)) != 0)
+	if ((rc = prompt(tty, src->again, again, &againlen)) != 0)
 		goto out;
 	if (againlen != *len || sodium_memcmp(again, buf, *len) != 0) {
 		log_error("the passphrases do not match");
@@ -101,10 +110,11 @@ out:
 	return rc;
 }
 
-int
-passphrase_get(const char *file, int confirm, char **pass, size_t *len)
+static int
+get_from(const struct source *src, const char *file, int confirm,
+    char **pass, size_t *len)
 {
-	const char *env = getenv(PASSPHRASE_ENV);
+	const char *env = getenv(src->env);
 	char *buf;
 	int rc;
 
@@ -122,7 +132,7 @@ passphrase_get(const char *file, int confirm, char **pass, size_t *len)
 		memcpy(buf, env, *len);
 		rc = 0;
 	} else
-		rc = from_terminal(confirm, buf, len);
+		rc = from_terminal(src, confirm, buf, len);
 	if (rc == 0 && *len == 0) {
 		log_error("the passphrase is empty");
 		rc = -BKP_EKEY;
@@ -134,4 +144,16 @@ passphrase_get(const char *file, int confirm, char **pass, size_t *len)
 	}
 	*pass = buf;
 	return 0;
+}
+
+int
+passphrase_get(const char *file, int confirm, char **pass, size_t *len)
+{
+	return get_from(&current, file, confirm, pass, len);
+}
+
+int
+passphrase_get_new(const char *file, char **pass, size_t *len)
+{
+	return get_from(&fresh, file, 1, pass, len);
 }

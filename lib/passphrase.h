@@ -13,6 +13,10 @@
 #define PASSPHRASE_MAX 1024
 
 int passphrase_get(const char *file, int confirm, char **pass, size_t *len);
+/* A new passphrase (bkp key passwd, key rotate): from file, else
+ * $BKP_NEW_PASSPHRASE, else the terminal, asked twice. */
+#define PASSPHRASE_NEW_ENV "BKP_NEW_PASSPHRASE"
+int passphrase_get_new(const char *file, char **pass, size_t *len);
 void passphrase_free(char *pass);
 
 #endif

@@ -9,9 +9,9 @@
 #include "error.h"
 #include "log.h"
 #include "repo.h"
+#include "repogen.h"
 
 static const char CONFIG_MAGIC[8] = "BKPREPO\0";
-#define CONFIG_MAX 8192
 #define CHECK_LEN 32
 
 struct repo {
@@ -31,6 +31,11 @@ repo_config_encode(const struct repo_config *c, struct wbuf *w)
 	wbuf_u32(w, c->nsigners);
 	for (uint32_t i = 0; i < c->nsigners; i++)
 		wbuf_put(w, c->signers[i], 32);
+	/* The revoked list is present only when there is one. */
+	if (c->nrevoked > 0)
+		wbuf_u32(w, c->nrevoked);
+	for (uint32_t i = 0; i < c->nrevoked; i++)
+		wbuf_put(w, c->revoked[i], 32);
 	if (w->failed)
 		return -BKP_ENOMEM;
 	crypto_generichash(check, CHECK_LEN, w->data, w->len, NULL, 0);
@@ -67,6 +72,13 @@ repo_config_decode(const uint8_t *p, size_t n, struct repo_config *c,
 		goto bad;
 	for (uint32_t i = 0; i < c->nsigners; i++)
 		rbuf_get(&r, c->signers[i], 32);
+	if (rbuf_ok(&r) && r.left > CHECK_LEN) {
+		c->nrevoked = rbuf_u32(&r);
+		if (c->nrevoked == 0 || c->nrevoked > REPO_MAX_SIGNERS)
+			goto bad;
+		for (uint32_t i = 0; i < c->nrevoked; i++)
+			rbuf_get(&r, c->revoked[i], 32);
+	}
 	if (!rbuf_ok(&r) || r.left != CHECK_LEN)
 		goto bad;
 	crypto_generichash(check, CHECK_LEN, p, n - CHECK_LEN, NULL, 0);
@@ -127,9 +139,6 @@ repo_open(const char *url, const struct transport_opts *opts,
     struct repo **rp)
 {
 	struct repo *r;
-	uint8_t *data = NULL;
-	size_t len;
-	char name[1024];
 	int rc;
 
 	*rp = NULL;
@@ -137,7 +146,6 @@ repo_open(const char *url, const struct transport_opts *opts,
 		return -BKP_ENOMEM;
 	if ((rc = transport_open(url, opts, &r->t)) != 0)
 		goto err;
-	snprintf(name, sizeof(name), "%s/config", url);
 	if ((rc = transport_stat(r->t, "config", &(uint64_t){0})) != 0) {
 		if (rc == -BKP_ENOTFOUND) {
 			log_error("%s: not a bkp repository (no config); "
@@ -146,15 +154,11 @@ repo_open(const char *url, const struct transport_opts *opts,
 		}
 		goto err;
 	}
-	if ((rc = transport_get(r->t, "config", CONFIG_MAX, &data,
-	    &len)) != 0 ||
-	    (rc = repo_config_decode(data, len, &r->config, name)) != 0)
+	if ((rc = repogen_load(r->t, url, &r->config, NULL)) != 0)
 		goto err;
-	free(data);
 	*rp = r;
 	return 0;
 err:
-	free(data);
 	repo_close(r);
 	return rc;
 }
@@ -197,6 +201,15 @@ repo_trusts_signer(const struct repo *r, const uint8_t pk[32])
 {
 	for (uint32_t i = 0; i < r->config.nsigners; i++)
 		if (sodium_memcmp(r->config.signers[i], pk, 32) == 0)
+			return 1;
+	return 0;
+}
+
+int
+repo_signer_revoked(const struct repo *r, const uint8_t pk[32])
+{
+	for (uint32_t i = 0; i < r->config.nrevoked; i++)
+		if (sodium_memcmp(r->config.revoked[i], pk, 32) == 0)
 			return 1;
 	return 0;
 }
@@ -376,13 +389,16 @@ repo_delete_set(struct repo *r, const char *setid)
 		return rc;
 	snprintf(dir, sizeof(dir), "sets/%s", setid);
 	rc = transport_list(r->t, dir, collect_name, &l);
-	for (size_t i = 0; i < l.n; i++) {
-		if (rc == 0) {
+	/* Key objects of a rotation (key.KEYID) go before the parts. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < l.n && rc == 0; i++) {
+			if ((strncmp(l.v[i], "key.", 4) == 0) != (pass == 0))
+				continue;
 			repo_set_path(setid, l.v[i], path);
 			rc = remove_if_present(r->t, path);
 		}
+	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i]);
-	}
 	free(l.v);
 	if (rc == 0)
 		rc = transport_rmdir(r->t, dir);

@@ -31,6 +31,10 @@ struct repo_config {
 	uint8_t box_pk[32];
 	uint32_t nsigners;
 	uint8_t signers[REPO_MAX_SIGNERS][32];
+	/* Signing keys revoked by bkp key revoke: their seals are trusted by
+	 * no reader (docs/FORMAT.md, "Key rotation and revocation"). */
+	uint32_t nrevoked;
+	uint8_t revoked[REPO_MAX_SIGNERS][32];
 };
 
 /* Pure encodings of the config object. */
@@ -52,6 +56,8 @@ const char *repo_url(const struct repo *r);
 void repo_id_hex(const struct repo *r, char out[REPO_ID_HEX]);
 /* 1 if pk is one of the repository's trusted signers. */
 int repo_trusts_signer(const struct repo *r, const uint8_t pk[32]);
+/* 1 if pk is in the config's revoked list. */
+int repo_signer_revoked(const struct repo *r, const uint8_t pk[32]);
 
 /* A new set id from the time (UTC) and randomness. */
 void repo_new_setid(int64_t now_ns, char id[SETID_LEN + 1]);
@@ -62,8 +68,9 @@ void repo_set_path(const char *setid, const char *name, char *out);
 void repo_part_name(uint32_t index, char out[32]);
 
 /* Deletes a set: its seal first (so a half-deleted set is invisible, never
- * half-readable), then its data key (after which no copy of its parts can
- * be decrypted), then everything else, then its directory. */
+ * half-readable), then its data key objects (key, and key.KEYID written by
+ * key rotation: after which no copy of its parts can be decrypted), then
+ * everything else, then its directory. */
 int repo_delete_set(struct repo *r, const char *setid);
 
 /* The ids of all sets in the repository, sealed or not, sorted by id;

@@ -7,6 +7,7 @@
 
 #include "datakey.h"
 #include "error.h"
+#include "keyobj.h"
 #include "log.h"
 #include "setreader.h"
 #include "stream.h"
@@ -25,7 +26,7 @@ int
 setreader_load_seal(struct repo *r, const char *setid,
     const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s)
 {
-	char path[REPO_PATH_MAX], name[1024];
+	char path[REPO_PATH_MAX], name[1024], id[KEY_ID_HEX];
 	uint8_t *data;
 	size_t len;
 	int rc;
@@ -36,7 +37,14 @@ setreader_load_seal(struct repo *r, const char *setid,
 	if ((rc = transport_get(repo_transport(r), path, SEAL_MAX, &data,
 	    &len)) != 0)
 		return rc;
-	rc = seal_decode(data, len, trusted, ntrusted, s, name);
+	/* A signer the repository config revokes is trusted by no one. */
+	if (len >= 96 && repo_signer_revoked(r, data + len - 96)) {
+		key_id(data + len - 96, id);
+		log_error("%s: signed by key %s, which is revoked (bkp key "
+		    "revoke): the set is not trusted", name, id);
+		rc = -BKP_ECORRUPT;
+	} else
+		rc = seal_decode(data, len, trusted, ntrusted, s, name);
 	free(data);
 	if (rc == 0 && strcmp(s->setid, setid) != 0) {
 		log_error("%s: seal belongs to set %s (moved or replayed)",
@@ -47,30 +55,13 @@ setreader_load_seal(struct repo *r, const char *setid,
 	return rc;
 }
 
-/* Reads the key object, checks it against the seal, and opens it. */
+/* Opens the key object for sec: `key`, checked against the seal, or the
+ * key.KEYID a rotation wrote (lib/keyobj.h). */
 static int
 open_datakey(struct setreader *sr, const struct bkp_seckey *sec)
 {
-	char path[REPO_PATH_MAX], name[1024];
-	uint8_t *data, hash[32];
-	size_t len;
-	int rc;
-
-	repo_set_path(sr->seal.setid, "key", path);
-	snprintf(name, sizeof(name), "%s/%s", repo_url(sr->r), path);
-	if ((rc = transport_get(repo_transport(sr->r), path, DATAKEY_MAX,
-	    &data, &len)) != 0)
-		return rc;
-	crypto_generichash(hash, 32, data, len, NULL, 0);
-	if (len != sr->seal.key.size ||
-	    sodium_memcmp(hash, sr->seal.key.hash, 32) != 0) {
-		log_error("%s: does not match its seal (damaged or replaced)",
-		    name);
-		rc = -BKP_ECORRUPT;
-	} else
-		rc = datakey_open(data, len, sec, &sr->datakey, name);
-	free(data);
-	return rc;
+	return keyobj_open(sr->r, sr->seal.setid, &sr->seal.key, sec,
+	    &sr->datakey);
 }
 
 int

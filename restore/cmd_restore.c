@@ -18,6 +18,7 @@
 #include "extract.h"
 #include "keys.h"
 #include "manifest.h"
+#include "repogen.h"
 #include "log.h"
 #include "repo.h"
 #include "timefmt.h"
@@ -348,7 +349,8 @@ cmd_restore(int argc, char **argv)
 	/* The config is not authenticated, but a key other than the one it
 	 * names opens nothing here: say so, rather than that no seal is
 	 * signed by a trusted key. */
-	if (sodium_memcmp(repo_config(repo)->box_pk, sec->box_pk, 32) != 0) {
+	if (sodium_memcmp(repo_config(repo)->box_pk, sec->box_pk, 32) != 0 &&
+	    !repogen_past_key(repo, sec->box_pk)) {
 		char want[KEY_ID_HEX], have[KEY_ID_HEX];
 
 		key_id(repo_config(repo)->box_pk, want);

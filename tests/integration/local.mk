@@ -22,7 +22,8 @@ integration_tests = \
 	tests/integration/t-stores-sqlite.sh \
 	tests/integration/t-stores-postgresql.sh \
 	tests/integration/t-stores-mariadb.sh \
-	tests/integration/t-audit.sh
+	tests/integration/t-audit.sh \
+	tests/integration/t-keys.sh
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \
 	tests/integration/lib.sh tests/integration/sshd.sh \
