@@ -18,6 +18,7 @@
 #include "log.h"
 #include "setwriter.h"
 #include "state.h"
+#include "targets.h"
 
 struct backup_run {
 	const struct policy *p;
@@ -30,6 +31,7 @@ struct backup_run {
 	struct setwriter *sw;
 	struct seal seal;
 	struct backup_stats stats;
+	struct targets targets;	/* the offsite copies */
 	char host[256];
 	int64_t start_ns;
 };
@@ -47,15 +49,12 @@ now_ns(void)
 static int
 open_repository(struct backup_run *r, int accept_new_host_key)
 {
-	struct transport_opts o = {
-		.identity = r->p->identity,
-		.known_hosts = r->p->known_hosts,
-		.accept_new_host_key = accept_new_host_key,
-	};
+	struct transport_opts o;
 	char want[KEY_ID_HEX], have[KEY_ID_HEX];
 	const struct repo_config *c;
 	int rc;
 
+	targets_opts(r->p, accept_new_host_key, &o);
 	if ((rc = pubkey_load(r->p->pubkey, &r->pub)) != 0 ||
 	    (rc = signkey_load(r->p->signkey, &r->sig)) != 0 ||
 	    (rc = repo_open(r->p->repo_url, &o, &r->repo)) != 0)
@@ -179,6 +178,7 @@ report(const struct backup_run *r, int json)
 		    json_object_new_int((int)r->stats.warnings));
 		json_object_object_add(o, "seconds",
 		    json_object_new_double(secs));
+		targets_json(r->p, &r->targets, o);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 		return;
@@ -189,12 +189,14 @@ report(const struct backup_run *r, int json)
 	    (double)r->seal.stored / 1048576.0, ratio, secs,
 	    secs > 0 ? mib / secs : 0.0,
 	    r->stats.warnings ? ", with warnings (see above)" : "");
+	targets_print(r->p, &r->targets);
 }
 
 static void
 run_release(struct backup_run *r)
 {
 	setwriter_free(r->sw);
+	targets_release(&r->targets);
 	manifest_free(r->m);
 	manifest_free(r->prev);
 	repo_close(r->repo);
@@ -218,7 +220,7 @@ backup_policy(const struct policy *p, const struct backup_request *req,
     struct backup_result *res)
 {
 	struct backup_run r;
-	int rc;
+	int rc, orc;
 
 	memset(&r, 0, sizeof(r));
 	memset(res, 0, sizeof(*res));
@@ -243,9 +245,11 @@ backup_policy(const struct policy *p, const struct backup_request *req,
 		log_error("%u of the [stores] dumps failed (listed above); set "
 		    "%s holds everything else", r.stats.stores_failed,
 		    r.seal.setid);
+	/* Then the copies: a failed one is reported, and fails the run. */
+	orc = targets_ship(p, r.repo, req->accept_new_host_key, &r.targets);
 	if (!req->quiet)
 		report(&r, req->json);
-	rc = r.stats.stores_failed ? -BKP_EPARTIAL :
+	rc = r.stats.stores_failed ? -BKP_EPARTIAL : orc ? orc :
 	    r.stats.warnings ? BKP_EWARN : 0;
 out:
 	audit_event("backup.end", &(struct audit_fields){ .policy = p->name,

@@ -82,6 +82,7 @@ assess(const struct policy *p, struct pstatus *s)
 {
 	struct timespec ts;
 	uint64_t bytes;
+	char why[300];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -110,6 +111,9 @@ assess(const struct policy *p, struct pstatus *s)
 		s->reread = 1;
 	if (s->verified_ns && s->verify_problems)
 		warn(s, "the last verify found problems");
+	for (size_t i = 0; i < p->offsite.n; i++)
+		if (history_offsite_behind(p, i, &s->h, why, sizeof(why)))
+			warn(s, why);
 	s->have_last = runlog_last(p->name, "", &s->last) == 0;
 	if (s->have_last && strcmp(s->last.action, "failed") == 0)
 		warn(s, "last run failed");

@@ -1,5 +1,6 @@
 /* history.c: a policy's sets, from the repository alone. */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -8,6 +9,7 @@
 #include "history.h"
 #include "manifest.h"
 #include "state.h"
+#include "targets.h"
 
 static void
 fold(struct history *h, const struct catalog *cat, const char *policy)
@@ -58,29 +60,60 @@ cache_usable(struct repo *repo, const struct policy *p)
 	return ok;
 }
 
-int
-history_load(const struct policy *p, int accept_new_host_key,
-    struct history *h)
+/* The sets of p in the repository at url. */
+static int
+load_from(const struct policy *p, const char *url, int accept_new_host_key,
+    struct history *h, struct repo **rp)
 {
-	struct transport_opts o = {
-		.identity = p->identity,
-		.known_hosts = p->known_hosts,
-		.accept_new_host_key = accept_new_host_key,
-	};
+	struct transport_opts o;
 	struct repo *repo = NULL;
 	struct catalog cat;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
-	if ((rc = repo_open(p->repo_url, &o, &repo)) != 0)
+	targets_opts(p, accept_new_host_key, &o);
+	if ((rc = repo_open(url, &o, &repo)) != 0)
 		return rc;
+	*rp = repo;
 	rc = catalog_load(repo, (const uint8_t (*)[32])
 	    repo_config(repo)->signers, repo_config(repo)->nsigners, &cat);
 	if (rc == 0) {
 		fold(h, &cat, p->name);
 		catalog_release(&cat);
-		h->chain_usable = cache_usable(repo, p);
 	}
+	return rc;
+}
+
+int
+history_load(const struct policy *p, int accept_new_host_key,
+    struct history *h)
+{
+	struct repo *repo = NULL;
+	int rc = load_from(p, p->repo_url, accept_new_host_key, h, &repo);
+
+	if (rc == 0)
+		h->chain_usable = cache_usable(repo, p);
 	repo_close(repo);
 	return rc;
+}
+
+int
+history_offsite_behind(const struct policy *p, size_t i,
+    const struct history *h, char *why, size_t n)
+{
+	const char *url = p->offsite.v[i];
+	struct repo *repo = NULL;
+	struct history o;
+	int rc = load_from(p, url, 0, &o, &repo);
+
+	repo_close(repo);
+	if (rc != 0)
+		snprintf(why, n, "offsite %s unreachable", url);
+	else if (o.nsets < h->nsets || strcmp(o.newest, h->newest) != 0)
+		snprintf(why, n, "offsite %s is behind (%llu of %llu sets, "
+		    "newest %s)", url, (unsigned long long)o.nsets,
+		    (unsigned long long)h->nsets, o.newest[0] ? o.newest : "-");
+	else
+		return 0;
+	return 1;
 }

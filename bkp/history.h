@@ -22,4 +22,10 @@ struct history {
 int history_load(const struct policy *p, int accept_new_host_key,
     struct history *h);
 
+/* Offsite repository i of p against h (the first repository's history):
+ * 1 with why[] set when it is unreachable or behind (fewer of the
+ * policy's sets, or not the newest), else 0. */
+int history_offsite_behind(const struct policy *p, size_t i,
+    const struct history *h, char *why, size_t n);
+
 #endif

@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, "check that sets are complete, intact and restorable" },
 	{ "audit", cmd_audit, "check or show the audit trail" },
 	{ "drill", cmd_drill, "restore a point in time as a timed, checked recovery drill" },
+	{ "copy", cmd_copy, "copy the sets another repository lacks (offsite)" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

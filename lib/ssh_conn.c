@@ -1,4 +1,4 @@
-/* ssh_conn.c: the SSH connection under the SFTP transport: URL, options,
+/* ssh_conn.c: the SSH connection under the SFTP transport: options,
  * connect, the sftp subsystem, deadlines and error mapping.
  *
  * Options: no ssh_config is read (what a run does depends on the command
@@ -25,10 +25,12 @@
 #include "log.h"
 #include "ssh_auth.h"
 #include "ssh_conn.h"
+#include "ssh_retry.h"
 #include "ssh_watchdog.h"
 
 #define TIMEOUT_DEFAULT 30
 #define TIMEOUT_MAX 3600
+#define LANES_DEFAULT 4
 
 /* SFTP version 4+ status codes that OpenSSH never sends (it reports a full
  * disk as SSH_FX_FAILURE) but other servers do. */
@@ -38,139 +40,21 @@
 /* Below this many free bytes a failed write is a full disk. */
 #define NEARLY_FULL (1u << 20)
 
-static char *
-current_user(void)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	const char *name = pw ? pw->pw_name : getenv("USER");
-
-	return name && *name ? strdup(name) : NULL;
-}
-
+/* The number in environment variable name, from min to max, else def. */
 static int
-bad_url(const char *url, const char *why)
+env_setting(const char *name, int def, int min, int max, const char *what)
 {
-	log_error("%s: %s; the form is sftp://user@host[:port]/path", url, why);
-	return -BKP_EUSAGE;
-}
-
-static int
-parse_port(const char *s, size_t n, unsigned *port)
-{
-	unsigned v = 0;
-
-	if (n == 0 || n > 5)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = v;
-	return 0;
-}
-
-/* host[:port] or [v6]:port in s[0..n). */
-static int
-parse_hostport(const char *s, size_t n, struct ssh_target *t)
-{
-	const char *end = s + n, *colon;
-
-	if (n > 0 && *s == '[') {
-		const char *close = memchr(s, ']', n);
-
-		if (close == NULL || (close + 1 < end && close[1] != ':'))
-			return -1;
-		t->host = strndup(s + 1, (size_t)(close - s - 1));
-		colon = close + 1 < end ? close + 1 : NULL;
-	} else {
-		colon = memchr(s, ':', n);
-		t->host = strndup(s, colon ? (size_t)(colon - s) : n);
-	}
-	if (t->host == NULL || *t->host == '\0')
-		return -1;
-	if (colon != NULL)
-		return parse_port(colon + 1, (size_t)(end - colon - 1),
-		    &t->port);
-	return 0;
-}
-
-static int
-make_label(struct ssh_target *t)
-{
-	const char *fmt = strchr(t->host, ':') ? "sftp://%s@[%s]" :
-	    "sftp://%s@%s";
-	char port[16] = "";
-	char *base;
-	int rc;
-
-	if (asprintf(&base, fmt, t->user, t->host) == -1)
-		return -1;
-	if (t->port != 22)
-		snprintf(port, sizeof(port), ":%u", t->port);
-	rc = asprintf(&t->label, "%s%s", base, port);
-	free(base);
-	return rc == -1 ? -1 : 0;
-}
-
-int
-ssh_target_parse(const char *url, struct ssh_target *t)
-{
-	const char *auth = url + strlen("sftp://"), *slash, *at;
-	size_t plen;
-
-	memset(t, 0, sizeof(*t));
-	t->port = 22;
-	if (strncmp(url, "sftp://", strlen("sftp://")) != 0)
-		return bad_url(url, "not an sftp URL");
-	if ((slash = strchr(auth, '/')) == NULL)
-		return bad_url(url, "no path on the server");
-	at = memrchr(auth, '@', (size_t)(slash - auth));
-	t->user = at ? strndup(auth, (size_t)(at - auth)) : current_user();
-	if (t->user == NULL || *t->user == '\0') {
-		ssh_target_free(t);
-		return bad_url(url, "no user name");
-	}
-	if (parse_hostport(at ? at + 1 : auth, (size_t)(slash -
-	    (at ? at + 1 : auth)), t) != 0) {
-		ssh_target_free(t);
-		return bad_url(url, "bad host or port");
-	}
-	for (plen = strlen(slash); plen > 1 && slash[plen - 1] == '/'; plen--)
-		;
-	if ((t->path = strndup(slash, plen)) == NULL || make_label(t) != 0) {
-		ssh_target_free(t);
-		return -BKP_ENOMEM;
-	}
-	return 0;
-}
-
-void
-ssh_target_free(struct ssh_target *t)
-{
-	free(t->user);
-	free(t->host);
-	free(t->path);
-	free(t->label);
-	memset(t, 0, sizeof(*t));
-}
-
-static int
-timeout_setting(void)
-{
-	const char *s = getenv("BKP_SSH_TIMEOUT");
+	const char *s = getenv(name);
 	char *end;
 	long v;
 
 	if (s == NULL || *s == '\0')
-		return TIMEOUT_DEFAULT;
+		return def;
 	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > TIMEOUT_MAX) {
-		log_warn("BKP_SSH_TIMEOUT=%s is not a number of seconds from 1 "
-		    "to %d; using %d", s, TIMEOUT_MAX, TIMEOUT_DEFAULT);
-		return TIMEOUT_DEFAULT;
+	if (*end != '\0' || v < min || v > max) {
+		log_warn("%s=%s is not a number of %s from %d to %d; using %d",
+		    name, s, what, min, max, def);
+		return def;
 	}
 	return (int)v;
 }
@@ -263,23 +147,13 @@ handshake(struct ssh_conn *c, const struct transport_opts *o,
 }
 
 int
-ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
-    struct ssh_conn **cp)
+ssh_conn_connect(struct ssh_conn *c)
 {
-	struct ssh_conn *c;
-	char *known_hosts = NULL;
+	const struct ssh_target *t = c->t;
+	char *known_hosts;
 	int rc;
 
-	*cp = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return -BKP_ENOMEM;
-	if (pthread_mutex_init(&c->mu, NULL) != 0) {
-		free(c);
-		return -BKP_ENOMEM;
-	}
-	c->t = t;
-	c->timeout = timeout_setting();
-	if ((known_hosts = known_hosts_path(o)) == NULL ||
+	if ((known_hosts = known_hosts_path(c->o)) == NULL ||
 	    (c->ssh = ssh_new()) == NULL) {
 		rc = -BKP_ENOMEM;
 		goto err;
@@ -293,15 +167,89 @@ ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
 		goto err;
 	}
 	if ((rc = ssh_watchdog_start(ssh_get_fd(c->ssh), &c->wd)) != 0 ||
-	    (rc = handshake(c, o, known_hosts)) != 0)
+	    (rc = handshake(c, c->o, known_hosts)) != 0)
 		goto err;
 	free(known_hosts);
-	*cp = c;
+	/* libssh also gives up waiting for a channel's window after this
+	 * long, with a short write: past the longest deadline, so that the
+	 * watchdog decides (and says so). */
+	ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT, &(long){ 5L * c->timeout });
 	return 0;
 err:
 	free(known_hosts);
-	ssh_conn_close(c);
+	ssh_conn_session_free(c);
 	return rc;
+}
+
+int
+ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
+    struct ssh_conn **cp)
+{
+	struct ssh_conn *c;
+	int rc;
+
+	*cp = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -BKP_ENOMEM;
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		return -BKP_ENOMEM;
+	}
+	c->t = t;
+	c->o = o;
+	c->timeout = env_setting("BKP_SSH_TIMEOUT", TIMEOUT_DEFAULT, 1,
+	    TIMEOUT_MAX, "seconds");
+	c->lanes = env_setting("BKP_SFTP_CHANNELS", LANES_DEFAULT, 1,
+	    SSH_LANES_MAX, "channels");
+	if ((rc = ssh_retry_new(o, &c->retry)) != 0 ||
+	    (rc = ssh_conn_connect(c)) != 0) {
+		ssh_conn_close(c);
+		return rc;
+	}
+	*cp = c;
+	return 0;
+}
+
+void
+ssh_conn_session_free(struct ssh_conn *c)
+{
+	/* After a loss libssh may have closed the socket: no deadline on a
+	 * descriptor that could have been reused. */
+	if (c->wd != NULL && !c->lost)
+		ssh_watchdog_arm(c->wd, c->timeout);
+	for (int k = 1; k < SSH_LANES_MAX; k++)
+		if (c->lane[k] != NULL)
+			sftp_free(c->lane[k]);
+	memset(c->lane, 0, sizeof(c->lane));
+	if (c->sftp != NULL)
+		sftp_free(c->sftp);
+	if (c->ssh != NULL && ssh_is_connected(c->ssh))
+		ssh_disconnect(c->ssh);
+	ssh_watchdog_stop(c->wd);
+	ssh_free(c->ssh);
+	c->sftp = NULL;
+	c->ssh = NULL;
+	c->wd = NULL;
+}
+
+sftp_session
+ssh_conn_lane(struct ssh_conn *c, unsigned k)
+{
+	sftp_session s;
+
+	if (k == 0)
+		return c->sftp;
+	if (k >= (unsigned)c->lanes || c->lost)
+		return NULL;
+	if (c->lane[k] != NULL)
+		return c->lane[k];
+	if ((s = sftp_new(c->ssh)) == NULL)
+		return NULL;
+	if (sftp_init(s) != 0) {
+		sftp_free(s);
+		return NULL;
+	}
+	return c->lane[k] = s;
 }
 
 void
@@ -309,16 +257,8 @@ ssh_conn_close(struct ssh_conn *c)
 {
 	if (c == NULL)
 		return;
-	/* After a loss libssh may have closed the socket: no deadline on a
-	 * descriptor that could have been reused. */
-	if (c->wd != NULL && !c->lost)
-		ssh_watchdog_arm(c->wd, c->timeout);
-	if (c->sftp != NULL)
-		sftp_free(c->sftp);
-	if (c->ssh != NULL && ssh_is_connected(c->ssh))
-		ssh_disconnect(c->ssh);
-	ssh_watchdog_stop(c->wd);
-	ssh_free(c->ssh);
+	ssh_conn_session_free(c);
+	ssh_retry_free(c->retry);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -417,17 +357,21 @@ server_full(struct ssh_conn *c)
 static void
 lost(struct ssh_conn *c, const char *path, const char *what)
 {
+	/* A warning when it is going to be reconnected. */
+	void (*say)(const char *, ...) = ssh_retry_enabled(c->retry) ?
+	    log_warn : log_error;
+
 	/* Whatever state it is in, the connection is not used again: later
 	 * calls (closing handles) then fail at once. */
 	if (ssh_is_connected(c->ssh))
 		shutdown(ssh_get_fd(c->ssh), SHUT_RDWR);
 	c->lost = 1;
 	if (ssh_watchdog_fired(c->wd))
-		log_error("%s%s: %s: no answer from the server for %d s; "
+		say("%s%s: %s: no answer from the server for %d s; "
 		    "connection given up", c->t->label, path, what,
 		    c->timeout);
 	else
-		log_error("%s%s: %s: connection lost: %s", c->t->label, path,
+		say("%s%s: %s: connection lost: %s", c->t->label, path,
 		    what, last_msg);
 }
 

@@ -3,11 +3,12 @@
  *
  * ssh_conn_open() does everything up to a usable SFTP session: TCP
  * connection, strict host key check, public key authentication, the sftp
- * subsystem.  It can be called again with the same target to replace a lost
- * connection.  Every SFTP call goes between ssh_conn_begin() and
+ * subsystem.  Every SFTP call goes between ssh_conn_begin() and
  * ssh_conn_end(), which serialize the callers and give the call a deadline;
  * a failed call is turned into a bkp status (and reported) by
- * ssh_conn_fail().
+ * ssh_conn_fail().  A lost connection is replaced in place by
+ * ssh_conn_again() (ssh_retry.c): the struct stays, its session changes,
+ * and gen tells the handles opened on an older session.
  */
 #ifndef BKP_SSH_CONN_H
 #define BKP_SSH_CONN_H
@@ -32,11 +33,23 @@ int ssh_target_parse(const char *url, struct ssh_target *t);
 void ssh_target_free(struct ssh_target *t);
 
 struct ssh_watchdog;
+struct ssh_retry;
+
+/* SFTP channels one connection may have (BKP_SFTP_CHANNELS, default 4). */
+#define SSH_LANES_MAX 8
 
 struct ssh_conn {
 	const struct ssh_target *t;
+	const struct transport_opts *o;	/* the caller's, for reconnecting */
+	struct ssh_retry *retry;	/* reconnection state (ssh_retry.c) */
+	unsigned gen;		/* session generation, +1 per reconnection;
+				 * read and written under mu */
 	ssh_session ssh;
 	sftp_session sftp;
+	/* More SFTP channels of the session, opened on demand (lane[0] is
+	 * unused: it is sftp), lanes of them at most. */
+	sftp_session lane[SSH_LANES_MAX];
+	int lanes;
 	struct ssh_watchdog *wd;
 	int timeout;	/* seconds a call may take */
 	int has_fsync;	/* the server has fsync@openssh.com */
@@ -49,10 +62,22 @@ struct ssh_conn {
 	void *settle_reader;
 };
 
-/* Connects; reports what went wrong (-BKP_ETRANSPORT mostly). */
+/* Connects; reports what went wrong (-BKP_ETRANSPORT mostly).  t and o
+ * must outlive the connection. */
 int ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
     struct ssh_conn **cp);
 void ssh_conn_close(struct ssh_conn *c);
+
+/* SFTP channel k of the session (0: sftp), opened when first asked for;
+ * NULL when k is beyond c->lanes or the server refuses another channel.
+ * Between ssh_conn_begin() and ssh_conn_end(). */
+sftp_session ssh_conn_lane(struct ssh_conn *c, unsigned k);
+
+/* For ssh_retry.c: sets up ssh, sftp and wd of c from c->t, c->o and
+ * c->timeout (nothing else is used), or leaves them NULL. */
+int ssh_conn_connect(struct ssh_conn *c);
+/* Frees the session of c (ssh, sftp, wd); the struct stays. */
+void ssh_conn_session_free(struct ssh_conn *c);
 
 /* Every libssh call on the connection runs between ssh_conn_begin() and
  * ssh_conn_end(): one thread at a time (a mutex), under a deadline (slow:

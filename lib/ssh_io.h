@@ -1,10 +1,13 @@
-/* ssh_io.h: reading and writing whole objects over SFTP (ssh_conn.h), for
- * the SFTP transport.  Paths are remote, absolute.  Every function reports
- * its errors (ssh_conn_fail) and returns a bkp status. */
+/* ssh_io.h: reading (ssh_io.c) and writing (ssh_writer.c) whole objects
+ * over SFTP (ssh_conn.h), for the SFTP transport.  Paths are remote,
+ * absolute.  Every function reports its errors (ssh_conn_fail) and returns
+ * a bkp status; after a lost connection each goes on where it was, on the
+ * new one (ssh_retry.h). */
 #ifndef BKP_SSH_IO_H
 #define BKP_SSH_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ssh_conn.h"
 
@@ -27,5 +30,11 @@ int ssh_writer_write(struct ssh_writer *w, const void *buf, size_t n);
 int ssh_writer_commit(struct ssh_writer *w);
 /* Removes the temporary file; frees w.  NULL is fine. */
 void ssh_writer_abort(struct ssh_writer *w);
+
+/* For ssh_writer.c (ssh_publish.c): renames tmp to path without replacing
+ * anything; after a lost connection, a rename whose answer was lost is
+ * found done (path there with size bytes, tmp gone) or done again. */
+int ssh_publish(struct ssh_conn *c, const char *tmp, const char *path,
+    uint64_t size);
 
 #endif

@@ -21,6 +21,10 @@ struct transport_opts {
 	const char *known_hosts;	/* known_hosts file */
 	int accept_new_host_key;
 	int create;			/* create the root if missing (init) */
+	/* After a lost connection: reconnections allowed per outage (0: 5,
+	 * -1: none) and the seconds an outage may last (0: 600). */
+	int retry_attempts;
+	int retry_seconds;
 };
 
 /* Opens the transport for URL: a local path or sftp://user@host[:port]/p. */

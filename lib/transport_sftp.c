@@ -2,7 +2,7 @@
  *
  * URL: sftp://[user@]host[:port]/path, path absolute on the server.  The
  * connection (host key, authentication, deadlines) is ssh_conn.c's, the
- * reading and writing of objects ssh_io.c's.
+ * reading of objects ssh_io.c's and the writing ssh_writer.c's.
  *
  * Objects are write-once, as in the local driver: a writer writes
  * "DIR/.tmp.NAME.RANDOM" (created with O_EXCL), and commit makes it durable
@@ -12,32 +12,49 @@
  * never replaced.  (posix-rename@openssh.com would replace it: never used.)
  * SFTP cannot fsync a directory; the rename's durability is the server's.
  *
- * Throughput.  Downloads are pipelined: up to 16 requests of 128 KiB are
- * in flight (sftp_async_read_begin), so a read costs bandwidth, not round
- * trips.  libssh 0.10 has no asynchronous write, so an upload is one
- * synchronous sftp_write of 252 KiB per round trip, just under the 261,120
- * data bytes beyond which OpenSSH's server drops a write.  Measured on
- * loopback (OpenSSH 9.2 sshd, libssh's default cipher chacha20-poly1305,
- * a 2-core VM with a load of 6 from other work, 200 MB of random data,
- * three runs each): bkp backup 66-74 MB/s over SFTP against 90-97 MB/s to a
- * local repository, bkp restore 66-81 MB/s against 99-117 MB/s; the driver
- * alone moves 65-225 MB/s up and 70-320 MB/s down in these conditions.
- * The CPU is shared with sshd's encryption there.  On a real link each
- * write waits a round trip: with an RTT of R ms an upload tops out near
- * 252 KiB / R per connection (25 MB/s at 10 ms), so parallel part uploads
- * over several connections are the next step for distant servers.
+ * Throughput.  libssh 0.10 has no asynchronous write, and its asynchronous
+ * reads are held to about 1.28 MB in flight by the channel window it keeps;
+ * both would make a transfer cost round trips.  So objects move as raw SFTP
+ * requests written to the channel and raw replies read from it (ssh_pipe.c,
+ * under the connection's mutex, never mixed with libssh's own SFTP calls):
+ * - downloads (ssh_io.c): up to 64 SSH_FXP_READ of 128 KiB in flight
+ *   (8 MiB), their replies read into a buffer as large, and asking the
+ *   channel for that much makes libssh open its window as wide;
+ * - uploads (ssh_writer.c): SSH_FXP_WRITE of 252 KiB (just under the
+ *   261,120 data bytes beyond which OpenSSH's server drops a write), 8 in
+ *   flight per SFTP channel (2 MiB: the window of an OpenSSH server's
+ *   channel); an object beyond 8 MiB is striped over up to 4 channels of
+ *   the same connection (BKP_SFTP_CHANNELS), each with its own window, so
+ *   that 8 MiB are in flight.  One fsync (fsync@openssh.com) makes the file
+ *   durable, whichever channel wrote what.
+ * Measured (bench/sftp.sh, docs/BENCHMARKS.md: 1 GiB, chacha20-poly1305 on
+ * both sides, a shared 2-thread VM, delays from a loopback proxy): at
+ * +40 ms, bkp backup moved 5.7 MiB/s and restore 14 MiB/s before (one
+ * write per round trip, libssh's reads); now 55 and 65 MiB/s, against 45
+ * for OpenSSH's sftp put and get (1.22x, 1.42x).  On loopback and at
+ * +10 ms the CPU is the limit, shared with sshd and the proxy: bkp
+ * compresses, encrypts and hashes on top of SSH's cipher, and reaches
+ * 0.79x / 0.63x of sftp's rates on loopback, 0.73x / 0.86x at +10 ms
+ * (before: 0.52x / 0.58x and 0.12x / 0.34x).
  * SSH_OPTIONS_NODELAY is on: without it, downloads fell from ~130 to
  * ~57 MB/s on loopback.
  *
  * Several threads may share the connection: ssh_conn serializes the calls,
- * and a reader's replies in flight are received before any other call (a
- * write while the server waits to send read replies would deadlock).
+ * and the reader or writer with replies in flight receives them all before
+ * any other call (the settle hook of ssh_conn_begin_as).
  *
- * A lost connection fails the call in progress within the deadline and every
- * later call at once (quietly: it was reported once); the upper layers
- * abort, and the repository stays valid because the seal is written last.
- * ssh_conn_open() is the single place that connects, so a later reconnect
- * with backoff can call it again with r->t and r->o.
+ * A lost connection (ssh_retry.c) is replaced with exponential backoff
+ * and jitter, within retry_attempts and retry_time; then every operation
+ * goes on where it was: a writer opens its temporary file again and sends
+ * every write the server had not acknowledged (writes are idempotent, what
+ * was acknowledged is in the file, and the seal's hashes prove the
+ * result); a reader opens the object again at the offset it had delivered;
+ * the calls below are repeated (a listing is collected whole before the
+ * callback sees it, a repeated removal finds nothing, which callers take as
+ * done; a create takes a fresh temporary name; a rename whose answer was
+ * lost is found done).  Once the budget is spent, every later call fails
+ * at once, and the repository stays valid because the seal is written
+ * last.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +64,20 @@
 #include "log.h"
 #include "ssh_conn.h"
 #include "ssh_io.h"
+#include "ssh_retry.h"
 #include "transport_impl.h"
+
+/* rc = expr, again while the connection is lost and can be replaced
+ * (ssh_retry.h); the calls below are safe to repeat. */
+#define RETRYING(c, rc, expr) do {					\
+	unsigned gen_;							\
+	do {								\
+		gen_ = ssh_conn_gen(c);					\
+		(rc) = (expr);						\
+	} while (ssh_conn_again((c), (rc), gen_));			\
+	if ((rc) == 0)							\
+		ssh_conn_progress(c);					\
+} while (0)
 
 struct remote {
 	struct ssh_target t;
@@ -187,14 +217,44 @@ rem_mkdir(void *ctx, const char *path)
 
 	if (full == NULL)
 		return -BKP_ENOMEM;
-	rc = make_dirs(r->c, full, strlen(r->t.path));
+	RETRYING(r->c, rc, make_dirs(r->c, full, strlen(r->t.path)));
 	free(full);
 	return rc;
 }
 
+/* A listing is collected whole before the callbacks see it, so that it
+ * can be started again after a reconnection. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static void
+names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
 static int
-list_names(struct ssh_conn *c, sftp_dir d, const char *full,
-    int (*cb)(void *, const char *), void *arg)
+names_add(struct names *l, const char *name)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+
+	if (v == NULL)
+		return -BKP_ENOMEM;
+	l->v = v;
+	if ((l->v[l->n] = strdup(name)) == NULL)
+		return -BKP_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int
+list_names(struct ssh_conn *c, sftp_dir d, const char *full, struct names *l)
 {
 	sftp_attributes a = NULL;
 	int rc = 0;
@@ -207,9 +267,25 @@ list_names(struct ssh_conn *c, sftp_dir d, const char *full,
 			break;
 		}
 		if (strcmp(a->name, ".") != 0 && strcmp(a->name, "..") != 0)
-			rc = cb(arg, a->name);
+			rc = names_add(l, a->name);
 		sftp_attributes_free(a);
 	}
+	return rc;
+}
+
+static int
+list_once(struct ssh_conn *c, const char *full, struct names *l)
+{
+	sftp_dir d = NULL;
+	int rc;
+
+	names_free(l);
+	if (SSH_CALL(c, 1, (d = sftp_opendir(c->sftp, full)) != NULL) != 0)
+		return ssh_conn_fail(c, full, "cannot list", 1);
+	rc = list_names(c, d, full, l);
+	ssh_conn_begin(c, 1);	/* frees d even when lost */
+	sftp_closedir(d);
+	ssh_conn_end(c, 0);
 	return rc;
 }
 
@@ -218,59 +294,67 @@ rem_list(void *ctx, const char *dir, int (*cb)(void *, const char *),
     void *arg)
 {
 	struct remote *r = ctx;
-	struct ssh_conn *c = r->c;
 	char *full = remote_path(r, dir);
-	sftp_dir d = NULL;
+	struct names l = { NULL, 0 };
 	int rc;
 
 	if (full == NULL)
 		return -BKP_ENOMEM;
-	if (SSH_CALL(c, 1, (d = sftp_opendir(c->sftp, full)) != NULL) != 0) {
-		rc = ssh_conn_fail(c, full, "cannot list", 1);
-	} else {
-		rc = list_names(c, d, full, cb, arg);
-		ssh_conn_begin(c, 1);	/* frees d even when lost */
-		sftp_closedir(d);
-		ssh_conn_end(c, 0);
-	}
+	RETRYING(r->c, rc, list_once(r->c, full, &l));
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = cb(arg, l.v[i]);
+	names_free(&l);
 	free(full);
 	return rc;
+}
+
+static int
+stat_once(struct ssh_conn *c, const char *full, uint64_t *size)
+{
+	sftp_attributes a = NULL;
+
+	if (SSH_CALL(c, 1, (a = sftp_lstat(c->sftp, full)) != NULL) != 0)
+		return ssh_conn_fail(c, full, "cannot stat", 1);
+	*size = a->size;
+	sftp_attributes_free(a);
+	return 0;
 }
 
 static int
 rem_stat(void *ctx, const char *path, uint64_t *size)
 {
 	struct remote *r = ctx;
-	struct ssh_conn *c = r->c;
 	char *full = remote_path(r, path);
-	sftp_attributes a = NULL;
-	int rc = 0;
+	int rc;
 
 	if (full == NULL)
 		return -BKP_ENOMEM;
-	if (SSH_CALL(c, 1, (a = sftp_lstat(c->sftp, full)) != NULL) != 0) {
-		rc = ssh_conn_fail(c, full, "cannot stat", 1);
-	} else {
-		*size = a->size;
-		sftp_attributes_free(a);
-	}
+	RETRYING(r->c, rc, stat_once(r->c, full, size));
 	free(full);
 	return rc;
+}
+
+/* Repeated after a lost reply, a removal finds nothing: -BKP_ENOTFOUND,
+ * which the callers take as done. */
+static int
+remove_once(struct ssh_conn *c, const char *full, int dir)
+{
+	if (SSH_CALL(c, 1, (dir ? sftp_rmdir(c->sftp, full) :
+	    sftp_unlink(c->sftp, full)) == 0) != 0)
+		return ssh_conn_fail(c, full, dir ? "cannot remove directory" :
+		    "cannot remove", 1);
+	return 0;
 }
 
 static int
 remove_common(struct remote *r, const char *path, int dir)
 {
-	struct ssh_conn *c = r->c;
 	char *full = remote_path(r, path);
-	int rc = 0;
+	int rc;
 
 	if (full == NULL)
 		return -BKP_ENOMEM;
-	if (SSH_CALL(c, 1, (dir ? sftp_rmdir(c->sftp, full) :
-	    sftp_unlink(c->sftp, full)) == 0) != 0)
-		rc = ssh_conn_fail(c, full, dir ? "cannot remove directory" :
-		    "cannot remove", 1);
+	RETRYING(r->c, rc, remove_once(r->c, full, dir));
 	free(full);
 	return rc;
 }

@@ -12,6 +12,9 @@ integration_tests = \
 	tests/integration/t-verify.sh \
 	tests/integration/t-sftp.sh \
 	tests/integration/t-sftp-kill.sh \
+	tests/integration/t-sftp-retry.sh \
+	tests/integration/t-copy.sh \
+	tests/integration/t-offsite.sh \
 	tests/integration/t-run-60days.sh \
 	tests/integration/t-run-concurrency.sh \
 	tests/integration/t-run-hooks.sh \
@@ -29,7 +32,7 @@ EXTRA_DIST += $(integration_tests) \
 	tests/integration/lib.sh tests/integration/sshd.sh \
 	tests/integration/stores.sh \
 	tests/integration/mktree.sh tests/integration/mutate.sh \
-	tests/integration/treecmp.py
+	tests/integration/treecmp.py tests/integration/cutproxy.py
 check_PROGRAMS += tests/integration/mkhostile
 tests_integration_mkhostile_SOURCES = tests/integration/mkhostile.c
 tests_integration_mkhostile_LDADD = lib/libbkp.a $(LIBS_ALL)

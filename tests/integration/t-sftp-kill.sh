@@ -4,6 +4,7 @@
 # bkp must exit non-zero within a bounded time (a frozen server costs the
 # deadline, BKP_SSH_TIMEOUT), the repository must still list only sealed
 # sets and restore the earlier one, and the next backup must succeed.
+# Reconnecting is off here (retry_attempts = 0); t-sftp-retry.sh tests it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=sshd.sh
@@ -38,6 +39,7 @@ paths = $SRC
 url = $URL
 identity = $SFTP_ID
 known_hosts = $SFTP_KNOWN_HOSTS
+retry_attempts = 0
 [keys]
 public = $KEYS/repo.pub
 signing = $KEYS/sign.key

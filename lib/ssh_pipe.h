@@ -1,0 +1,50 @@
+/* ssh_pipe.h: pipelined SFTP requests for libssh 0.10, which has no
+ * asynchronous write, and whose asynchronous reads are held to 1.28 MB in
+ * flight by its channel window.
+ *
+ * SSH_FXP_WRITE and SSH_FXP_READ requests go to the SFTP session's channel
+ * directly, and their replies are read from it directly (SFTP version 3,
+ * draft-ietf-secsh-filexfer-02), so that many are in flight at once
+ * instead of one per round trip.  libssh grows the channel's window to
+ * whatever one ssh_channel_read() asks for, so a reader asking for
+ * megabytes at a time keeps megabytes in flight.  This is safe because
+ * libssh reads
+ * SFTP packets from the channel one whole packet at a time, and because
+ * the callers, under the connection's mutex, receive every reply to their
+ * requests before libssh's own SFTP code runs again (the settle hook of
+ * ssh_conn_begin_as): libssh never sees these replies (it refuses replies
+ * to requests it did not send), and never leaves one of its own in
+ * flight when these start.
+ */
+#ifndef BKP_SSH_PIPE_H
+#define BKP_SSH_PIPE_H
+
+#include <stdint.h>
+
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+
+/* Bytes a request's header takes at most, for ssh_pipe_write's room. */
+#define SSH_PIPE_ROOM 320
+
+/* A request id for the session (libssh's counter, so none is reused). */
+uint32_t ssh_pipe_id(sftp_session s);
+
+/* Sends SSH_FXP_WRITE of data[0..len) at off of file f.  With room, the
+ * SSH_PIPE_ROOM bytes before data may be overwritten (one channel write
+ * instead of two).  0, or -1 when the channel failed. */
+int ssh_pipe_write(sftp_file f, uint32_t id, uint64_t off, uint8_t *data,
+    uint32_t len, int room);
+
+/* Sends SSH_FXP_READ of len bytes at off of file f: 0, or -1. */
+int ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len);
+
+/* The big-endian u32 at p. */
+uint32_t ssh_pipe_u32(const uint8_t *p);
+
+/* Receives the next reply, which must be an SSH_FXP_STATUS: 0 with its
+ * request id and status code, or -1 (the channel failed or the server
+ * sent something else: the connection cannot be used any more). */
+int ssh_pipe_status(sftp_session s, uint32_t *id, uint32_t *status);
+
+#endif

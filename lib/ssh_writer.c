@@ -1,0 +1,454 @@
+/* ssh_writer.c: writing objects over SFTP.  The design (write-once commit,
+ * pipelined writes striped over several channels, resuming after a
+ * reconnection) is explained at the top of transport_sftp.c.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "log.h"
+#include "ssh_io.h"
+#include "ssh_pipe.h"
+#include "ssh_retry.h"
+
+/* OpenSSH's server drops writes of more than 261,120 data bytes. */
+#define WRITE_CHUNK (252 * 1024)
+/* Requests in flight per channel: 2 MiB, the window of an OpenSSH
+ * server's channel. */
+#define DEPTH 8
+#define RING (SSH_LANES_MAX * DEPTH)
+/* An object this big is striped over the connection's channels. */
+#define STRIPE_AFTER (8u << 20)
+/* fsync and close may wait for the server's disk. */
+#define SLOW 4
+
+/* A write request: queued, sent on a channel, then acknowledged. */
+struct wreq {
+	uint64_t off;
+	uint32_t len, id;
+	unsigned lane;
+	int sent, done;
+	uint8_t *mem;		/* SSH_PIPE_ROOM + WRITE_CHUNK */
+};
+#define DATA(r) ((r)->mem + SSH_PIPE_ROOM)
+
+/* The object open on one SFTP channel. */
+struct lane {
+	sftp_session s;
+	sftp_file f;
+};
+
+struct ssh_writer {
+	struct ssh_conn *c;
+	unsigned gen;		/* the session the files belong to */
+	char *path, *tmp;	/* remote paths: final and temporary */
+	struct lane lane[SSH_LANES_MAX];
+	unsigned nlanes, rr;	/* channels open; the next to send on */
+	struct wreq q[RING];	/* ring: n requests from head, then the
+				 * one being filled (fill bytes) */
+	unsigned head, n, inflight, depth;
+	size_t fill;
+	uint64_t off;		/* bytes queued */
+	int created;		/* tmp exists on the server */
+	int striped;		/* the object is big: use every channel */
+	uint32_t err;		/* the first failure status received */
+};
+
+/* Everything from here to step() runs under the connection's mutex; -1
+ * is a failed call (ssh_conn_fail tells which), anything else negative a
+ * bkp status already reported. */
+
+static void settle(void *arg);
+
+/* Registered with the connection while replies are in flight. */
+static void
+track(struct ssh_writer *w)
+{
+	struct ssh_conn *c = w->c;
+
+	if (w->inflight > 0) {
+		c->settle = settle;
+		c->settle_reader = w;
+	} else if (c->settle_reader == w) {
+		c->settle = NULL;
+		c->settle_reader = NULL;
+	}
+}
+
+#define REQ(w, i) (&(w)->q[((w)->head + (i)) % RING])
+
+/* Sends the queued requests not sent yet (none after a failure), each on
+ * the next channel in turn. */
+static int
+pump(struct ssh_writer *w)
+{
+	for (unsigned i = 0; i < w->n && w->err == 0; i++) {
+		struct wreq *r = REQ(w, i);
+		struct lane *l;
+
+		if (r->sent)
+			continue;
+		r->lane = w->rr++ % w->nlanes;
+		l = &w->lane[r->lane];
+		r->id = ssh_pipe_id(l->s);
+		if (ssh_pipe_write(l->f, r->id, r->off, DATA(r), r->len,
+		    1) != 0) {
+			track(w);
+			return -1;
+		}
+		r->sent = 1;
+		w->inflight++;
+	}
+	track(w);
+	return 0;
+}
+
+static struct wreq *
+find(struct ssh_writer *w, unsigned lane, uint32_t id)
+{
+	for (unsigned i = 0; i < w->n; i++) {
+		struct wreq *r = REQ(w, i);
+
+		if (r->sent && !r->done && r->lane == lane && r->id == id)
+			return r;
+	}
+	return NULL;
+}
+
+/* One reply, on the channel of the oldest request: 0, or -1 when the
+ * channel failed.  A failure status is kept in w->err; acknowledged
+ * requests leave the queue. */
+static int
+receive(struct ssh_writer *w)
+{
+	unsigned lane = w->q[w->head].lane;
+	uint32_t id, status;
+	struct wreq *r;
+
+	if (ssh_pipe_status(w->lane[lane].s, &id, &status) != 0 ||
+	    (r = find(w, lane, id)) == NULL)
+		return -1;
+	w->inflight--;
+	r->done = 1;
+	track(w);
+	if (status != SSH_FX_OK && w->err == 0)
+		w->err = status;
+	while (w->n > 0 && w->q[w->head].done) {
+		w->q[w->head].sent = w->q[w->head].done = 0;
+		w->head = (w->head + 1) % RING;
+		w->n--;
+	}
+	if (status == SSH_FX_OK)
+		ssh_conn_progress(w->c);
+	return 0;
+}
+
+/* The failure status, for ssh_conn_fail(). */
+static int
+refused(struct ssh_writer *w)
+{
+	w->c->sftp->errnum = (int)w->err;
+	return -1;
+}
+
+/* Until every request is answered (then the channels are clean). */
+static int
+drain(struct ssh_writer *w)
+{
+	if (pump(w) != 0)
+		return -1;
+	while (w->inflight > 0)
+		if (receive(w) != 0)
+			return -1;
+	return w->err ? refused(w) : 0;
+}
+
+/* Until a slot is free for the next request. */
+static int
+make_room(struct ssh_writer *w)
+{
+	if (pump(w) != 0)
+		return -1;
+	while (w->n >= w->depth && w->err == 0)
+		if (receive(w) != 0)
+			return -1;
+	return w->err ? drain(w) : 0;
+}
+
+/* Another call is next: our replies first.  After a lost connection the
+ * requests are sent again on the next one. */
+static void
+settle(void *arg)
+{
+	struct ssh_writer *w = arg;
+
+	drain(w);
+	for (unsigned i = 0; i < w->n; i++)
+		REQ(w, i)->sent = 0;
+	w->inflight = 0;
+	track(w);
+}
+
+/* More channels for a big object, as many as the server grants. */
+static int
+add_lanes(struct ssh_writer *w)
+{
+	struct lane *l;
+
+	w->striped = 1;
+	while (w->nlanes < (unsigned)w->c->lanes) {
+		l = &w->lane[w->nlanes];
+		if ((l->s = ssh_conn_lane(w->c, w->nlanes)) == NULL ||
+		    (l->f = sftp_open(l->s, w->tmp, O_WRONLY, 0)) == NULL)
+			break;
+		w->nlanes++;
+	}
+	w->depth = w->nlanes * DEPTH;
+	return 0;
+}
+
+static void
+close_lanes(struct ssh_writer *w, int *failed)
+{
+	for (unsigned k = 0; k < w->nlanes; k++)
+		if (w->lane[k].f != NULL && sftp_close(w->lane[k].f) != 0 &&
+		    failed != NULL)
+			*failed = 1;
+	memset(w->lane, 0, sizeof(w->lane));
+	w->nlanes = 0;
+}
+
+static int
+sync_close(struct ssh_writer *w)
+{
+	int failed = 0;
+
+	if (drain(w) != 0)
+		return -1;
+	/* One fsync writes the file, whichever channel wrote what. */
+	if (w->c->has_fsync && sftp_fsync(w->lane[0].f) != 0)
+		return -1;
+	close_lanes(w, &failed);
+	return failed ? -1 : 0;
+}
+
+/* On a new session: the temporary file opened again, and every request
+ * the server did not acknowledge sent again (writes are idempotent, and
+ * what was acknowledged is in the file). */
+static int
+reopen(struct ssh_writer *w)
+{
+	struct ssh_conn *c = w->c;
+
+	close_lanes(w, NULL);	/* of the old session: just freed */
+	w->lane[0].s = c->sftp;
+	if ((w->lane[0].f = sftp_open(c->sftp, w->tmp, O_WRONLY, 0)) == NULL)
+		return -1;
+	w->nlanes = 1;
+	w->depth = DEPTH;
+	w->gen = c->gen;
+	if (w->striped)
+		add_lanes(w);
+	for (unsigned i = 0; i < w->n; i++)
+		REQ(w, i)->sent = REQ(w, i)->done = 0;
+	w->inflight = 0;
+	log_info("%s%s: resuming at byte %llu", c->t->label, w->tmp,
+	    (unsigned long long)(w->n ? w->q[w->head].off : w->off));
+	return pump(w);
+}
+
+/* Runs fn on the current session (reopening the object on a new one),
+ * again after each reconnection. */
+static int
+step(struct ssh_writer *w, int (*fn)(struct ssh_writer *), int slow,
+    const char *what)
+{
+	struct ssh_conn *c = w->c;
+	unsigned gen;
+	int rc;
+
+	do {
+		rc = -1;
+		if (ssh_conn_begin_as(c, slow, w) == 0) {
+			rc = 0;
+			if (w->gen != c->gen || w->nlanes == 0)
+				rc = reopen(w);
+			if (rc == 0)
+				rc = w->err ? refused(w) : fn(w);
+		}
+		gen = c->gen;	/* the session this attempt used */
+		if (ssh_conn_end(c, rc == -1) != 0)
+			rc = ssh_conn_fail(c, w->tmp, what, 0);
+	} while (rc != 0 && ssh_conn_again(c, rc, gen));
+	return rc;
+}
+
+/* Leaves the connection clean and forgets the files. */
+static void
+let_go(struct ssh_writer *w)
+{
+	struct ssh_conn *c = w->c;
+
+	if (ssh_conn_begin_as(c, SLOW, w) == 0 && w->gen == c->gen)
+		drain(w);
+	w->inflight = 0;
+	track(w);
+	close_lanes(w, NULL);	/* frees them even when lost */
+	ssh_conn_end(c, 0);
+}
+
+static void
+writer_free(struct ssh_writer *w)
+{
+	let_go(w);
+	for (unsigned i = 0; i < RING; i++)
+		free(w->q[i].mem);
+	free(w->path);
+	free(w->tmp);
+	free(w);
+}
+
+static char *
+temp_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = (int)(slash - path + 1);
+	char *tmp;
+
+	if (asprintf(&tmp, "%.*s.tmp.%s.%08x", dirlen, path, path + dirlen,
+	    randombytes_random()) == -1)
+		return NULL;
+	return tmp;
+}
+
+/* O_EXCL on a fresh name each time: a create whose reply was lost left
+ * its file behind. */
+static int
+create(struct ssh_writer *w)
+{
+	struct ssh_conn *c = w->c;
+	struct lane *l = &w->lane[0];
+	unsigned gen;
+	int rc;
+
+	do {
+		free(w->tmp);
+		if ((w->tmp = temp_name(w->path)) == NULL)
+			return -BKP_ENOMEM;
+		gen = ssh_conn_gen(c);
+		if ((rc = SSH_CALL(c, 1, (l->f = sftp_open(l->s = c->sftp,
+		    w->tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) != NULL)) != 0)
+			rc = ssh_conn_fail(c, w->tmp, "cannot create", 0);
+	} while (rc != 0 && ssh_conn_again(c, rc, gen));
+	w->gen = gen;
+	w->created = rc == 0;
+	w->nlanes = rc == 0;
+	return rc;
+}
+
+int
+ssh_writer_open(struct ssh_conn *c, const char *path, struct ssh_writer **wp)
+{
+	struct ssh_writer *w;
+	int rc;
+
+	*wp = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -BKP_ENOMEM;
+	w->c = c;
+	w->depth = DEPTH;
+	if ((w->path = strdup(path)) == NULL)
+		rc = -BKP_ENOMEM;
+	else
+		rc = create(w);
+	if (rc != 0) {
+		writer_free(w);
+		return rc;
+	}
+	*wp = w;
+	return 0;
+}
+
+/* The request being filled joins the queue and is sent. */
+static int
+enqueue(struct ssh_writer *w)
+{
+	struct wreq *r = REQ(w, w->n);
+	int rc;
+
+	r->off = w->off;
+	r->len = (uint32_t)w->fill;
+	r->sent = r->done = 0;
+	w->off += w->fill;
+	w->fill = 0;
+	w->n++;
+	if (!w->striped && w->off >= STRIPE_AFTER && w->c->lanes > 1 &&
+	    (rc = step(w, add_lanes, 1, "cannot open another channel")) != 0)
+		return rc;
+	return step(w, pump, 1, "write failed");
+}
+
+int
+ssh_writer_write(struct ssh_writer *w, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	struct wreq *r;
+	size_t k;
+	int rc;
+
+	while (n > 0) {
+		if (w->n >= w->depth &&
+		    (rc = step(w, make_room, 1, "write failed")) != 0)
+			return rc;
+		r = REQ(w, w->n);
+		if (r->mem == NULL &&
+		    (r->mem = malloc(SSH_PIPE_ROOM + WRITE_CHUNK)) == NULL)
+			return -BKP_ENOMEM;
+		k = WRITE_CHUNK - w->fill < n ? WRITE_CHUNK - w->fill : n;
+		memcpy(DATA(r) + w->fill, p, k);
+		w->fill += k;
+		p += k;
+		n -= k;
+		if (w->fill == WRITE_CHUNK && (rc = enqueue(w)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+ssh_writer_abort(struct ssh_writer *w)
+{
+	if (w == NULL)
+		return;
+	let_go(w);
+	if (w->created)
+		(void)SSH_CALL(w->c, 1, sftp_unlink(w->c->sftp, w->tmp) == 0);
+	writer_free(w);
+}
+
+int
+ssh_writer_commit(struct ssh_writer *w)
+{
+	int rc = 0;
+
+	if (w->fill > 0 && w->n >= w->depth)
+		rc = step(w, make_room, 1, "write failed");
+	if (rc == 0 && w->fill > 0)
+		rc = enqueue(w);
+	if (rc == 0)
+		rc = step(w, sync_close, SLOW, "cannot sync");
+	if (rc == 0)
+		rc = ssh_publish(w->c, w->tmp, w->path, w->off);
+	if (rc != 0) {
+		ssh_writer_abort(w);
+		return rc;
+	}
+	ssh_conn_progress(w->c);
+	writer_free(w);
+	return 0;
+}
