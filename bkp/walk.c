@@ -218,8 +218,10 @@ walk_sources(const struct policy *p, walk_visit_fn visit, walk_warn_fn warn,
 	w->visit = visit;
 	w->warn = warn;
 	w->ctx = ctx;
-	memcpy(roots, p->paths.v, n * sizeof(*roots));
-	qsort(roots, n, sizeof(*roots), cmp_sources);
+	if (n > 0) {	/* a policy of stores alone has no paths */
+		memcpy(roots, p->paths.v, n * sizeof(*roots));
+		qsort(roots, n, sizeof(*roots), cmp_sources);
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		/* Strip trailing slashes; skip a root inside an earlier one. */
 		char root[PATH_MAX + 1];

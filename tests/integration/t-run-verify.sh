@@ -38,7 +38,14 @@ PY
 
 # Damage a part; with no recent verify the weekly hashes check finds it.
 part=$(ls "$T"/repo/sets/*/part-000000 | head -n 1)
-printf 'X' | dd of="$part" bs=1 seek=200 conv=notrunc 2>/dev/null
+python3 - "$part" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(200)
+    b = f.read(1)
+    f.seek(200)
+    f.write(bytes([b[0] ^ 0xFF]))
+PY
 : >"$BKP_STATE_DIR/verify.log"
 rc=0
 "$BKP" run --policies "$T/pol" 2>"$T/err" || rc=$?
