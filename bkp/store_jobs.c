@@ -328,6 +328,7 @@ my_database(const struct store_rules *s, const struct store_cmd *c,
 	    "--default-character-set=utf8mb4" };
 	struct jb b = { .n = 0 };
 	char *enc = store_name_encode(db);
+	int rc;
 
 	if (enc == NULL)
 		return -BKP_ENOMEM;
@@ -336,9 +337,11 @@ my_database(const struct store_rules *s, const struct store_cmd *c,
 		arg(&b, "%s", opts[i]);
 	arg(&b, "--");
 	arg(&b, "%s", db);
-	return add(j, &b, c, str("mariadb database %s", db),
+	rc = add(j, &b, c, str("mariadb database %s", db),
 	    str("%s/mariadb/%s.sql", STORES_DIR, enc), NULL,
 	    "-- Dump completed");
+	free(enc);
+	return rc;
 }
 
 static int
