@@ -68,14 +68,17 @@ archive_failed(struct setwriter *sw, const char *what)
 static struct ostream *
 object_stack(struct repo *r, const char *setid, const uint8_t *datakey,
     uint64_t index, const char *path, const char *magic, int level,
-    int threads, struct ostream **hash)
+    int threads, struct ostream **hash, int *rc)
 {
 	struct transport_writer *w;
 	uint8_t subkey[32], ad[DATAKEY_AD_LEN];
 	struct ostream *os;
 
-	if (transport_write_open(repo_transport(r), path, &w) != 0)
+	/* The transport's own status (a lost connection is not a local I/O
+	 * error); memory is the only other way to fail. */
+	if ((*rc = transport_write_open(repo_transport(r), path, &w)) != 0)
 		return NULL;
+	*rc = -BKP_ENOMEM;
 	datakey_subkey(datakey, index, subkey);
 	datakey_ad(setid, index, ad);
 	*hash = ostream_hash_new(ostream_transport_new(w));
@@ -93,6 +96,7 @@ part_open(struct setwriter *sw)
 {
 	char name[32], path[REPO_PATH_MAX];
 	void *p;
+	int rc;
 
 	if ((p = realloc(sw->parts, (sw->nparts + 1) *
 	    sizeof(*sw->parts))) == NULL)
@@ -104,9 +108,9 @@ part_open(struct setwriter *sw)
 	repo_set_path(sw->setid, name, path);
 	sw->os = object_stack(sw->r, sw->setid, sw->datakey,
 	    DATAKEY_OBJ_PART(sw->part), path, PART_MAGIC, sw->o.zstd_level,
-	    sw->o.threads, &sw->hash);
+	    sw->o.threads, &sw->hash, &rc);
 	if (sw->os == NULL)
-		return -BKP_EIO;
+		return rc;
 	if ((sw->a = archive_write_new()) == NULL)
 		return -BKP_ENOMEM;
 	if (archive_write_set_format_pax(sw->a) != ARCHIVE_OK ||
@@ -266,9 +270,10 @@ setwriter_store_object(struct repo *r, const char *setid,
 	int rc;
 
 	repo_set_path(setid, name, path);
-	os = object_stack(r, setid, datakey, index, path, magic, 3, 0, &hash);
+	os = object_stack(r, setid, datakey, index, path, magic, 3, 0, &hash,
+	    &rc);
 	if (os == NULL)
-		return -BKP_EIO;
+		return rc;
 	if ((rc = ostream_write(os, data, len)) == 0 &&
 	    (rc = ostream_close(os)) == 0)
 		ostream_hash_result(hash, out->hash, &out->size);
