@@ -17,6 +17,7 @@
 #include "drill.h"
 #include "error.h"
 #include "hooks.h"
+#include "fsutil.h"
 #include "log.h"
 #include "manifest.h"
 #include "timefmt.h"
@@ -376,40 +377,11 @@ drill_execute(struct drill *d)
 	return 0;
 }
 
-/* Removes name under dfd, whatever the modes inside.  0 or -1. */
-static int
-remove_at(int dfd, const char *name)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *dir;
-	int fd, rc = 0;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0);
-	(void)fchmodat(dfd, name, 0700, 0);
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	while ((de = readdir(dir)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    remove_at(fd, de->d_name) != 0)
-			rc = -1;
-	closedir(dir);
-	return rc == 0 ? unlinkat(dfd, name, AT_REMOVEDIR) : rc;
-}
-
 void
 drill_release(struct drill *d)
 {
 	if (d->made_target && !d->req->keep &&
-	    remove_at(AT_FDCWD, d->target) != 0)
+	    fs_remove_tree(AT_FDCWD, d->target) != 0)
 		log_warn("%s: cannot remove the drill's target: %s", d->target,
 		    strerror(errno));
 	else if (d->made_target && d->req->keep && !d->req->quiet)

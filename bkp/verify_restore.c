@@ -15,42 +15,14 @@
 
 #include "error.h"
 #include "extract.h"
+#include "fsutil.h"
 #include "log.h"
 #include "verify.h"
-
-/* Removes name under dfd, whatever the modes inside.  0 or -1. */
-static int
-remove_at(int dfd, const char *name)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd, rc = 0;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0);
-	(void)fchmodat(dfd, name, 0700, 0);
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    remove_at(fd, de->d_name) != 0)
-			rc = -1;
-	closedir(d);
-	return rc == 0 ? unlinkat(dfd, name, AT_REMOVEDIR) : rc;
-}
 
 static void
 remove_scratch(const char *path)
 {
-	if (remove_at(AT_FDCWD, path) != 0)
+	if (fs_remove_tree(AT_FDCWD, path) != 0)
 		log_warn("%s: cannot remove the scratch directory: %s", path,
 		    strerror(errno));
 }
