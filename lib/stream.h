@@ -52,7 +52,8 @@ void ostream_hash_result(struct ostream *os, uint8_t hash[32],
 uint64_t ostream_hash_bytes(const struct ostream *os);
 struct istream *istream_hash_new(struct istream *next);
 /* As istream_hash_new, and at the end of the stream the size and hash must
- * be the expected ones, else -BKP_ECORRUPT naming name. */
+ * be the expected ones, else -BKP_ECORRUPT naming name.  With hash NULL
+ * only the size is checked, and nothing is hashed. */
 struct istream *istream_hash_expect_new(struct istream *next,
     const uint8_t hash[32], uint64_t size, const char *name);
 void istream_hash_result(struct istream *is, uint8_t hash[32],

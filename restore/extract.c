@@ -1,7 +1,9 @@
-/* extract.c: restoring a set's entries. */
+/* extract.c: restoring a set: which parts to read, and the workers that
+ * read them side by side. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,415 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <sodium.h>
-
 #include "error.h"
-#include "extract.h"
-#include "extract_stream.h"
+#include "extract_int.h"
 #include "log.h"
-#include "manifest.h"
+#include "repo.h"
 #include "select.h"
-#include "setreader.h"
-#include "stream.h"
 
-#define READ_BLOCK (128 * 1024)
-
-/* done[i]: the entry was met in its part (or dealt with); it is in the
- * target, restored or found there with the right content; it is in the
- * target but not as restored (left alone, see --overwrite). */
-#define DONE_SEEN 1
-#define DONE_OK 2
-#define DONE_KEPT 3
-
-struct part_ref {
-	uint32_t set, part;
-};
-
-struct extract {
-	struct repo *r;
-	const struct bkp_seckey *sec;
-	const struct extract_opts *o;
-	struct extract_stats *stats;
-	struct manifest *m;
-	struct setreader *top;		/* the set being restored */
-	struct setreader **readers;	/* one per manifest set, opened lazily */
-	uint8_t *sel;			/* per manifest entry: asked for */
-	uint8_t *done;			/* per manifest entry: DONE_* */
-	struct archive *disk;
-	struct istream *is;		/* part being read */
-	uint8_t buf[READ_BLOCK];	/* lent to libarchive (part_read_cb) */
-	uint8_t cmpbuf[READ_BLOCK];	/* files already in the target */
-	unsigned long tmpcount;
-};
-
-static void
-failed(struct extract *x, const char *path, const char *why)
-{
-	log_error("%s: not restored: %s", path, why);
-	x->stats->failed++;
-}
-
-static la_ssize_t
-part_read_cb(struct archive *a, void *arg, const void **buf)
-{
-	struct extract *x = arg;
-	size_t got;
-
-	if (istream_read(x->is, x->buf, sizeof(x->buf), &got) != 0) {
-		archive_set_error(a, EIO, "part unreadable");
-		return -1;
-	}
-	*buf = x->buf;
-	return (la_ssize_t)got;
-}
-
-static const uint8_t zeros[64 * 1024];
-
-static void
-hash_zeros(crypto_generichash_state *h, uint64_t n)
-{
-	while (n > 0) {
-		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
-
-		crypto_generichash_update(h, zeros, k);
-		n -= k;
-	}
-}
-
-/* Copies an entry's data to disk, hashing the logical content (holes as
- * zeros).  -1 on a read error of the part, 1 on a write error. */
-static int
-copy_data(struct extract *x, struct archive *in, uint64_t size,
-    uint8_t hash[32])
-{
-	crypto_generichash_state h;
-	const void *buf;
-	size_t n;
-	la_int64_t off;
-	uint64_t pos = 0;
-	int r;
-
-	crypto_generichash_init(&h, NULL, 0, 32);
-	while ((r = archive_read_data_block(in, &buf, &n, &off)) ==
-	    ARCHIVE_OK) {
-		if (off < 0 || (uint64_t)off < pos || (uint64_t)off + n > size)
-			return -1;
-		hash_zeros(&h, (uint64_t)off - pos);
-		crypto_generichash_update(&h, buf, n);
-		pos = (uint64_t)off + n;
-		if (archive_write_data_block(x->disk, buf, n, off) < ARCHIVE_OK)
-			return 1;
-		x->stats->bytes += n;
-	}
-	if (r != ARCHIVE_EOF)
-		return -1;
-	hash_zeros(&h, size - pos);
-	crypto_generichash_final(&h, hash, 32);
-	return 0;
-}
-
-/* A temporary name beside path, for writing before the hash is known. */
-static void
-temp_name(struct extract *x, const char *path, char *out, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path + 1) : 0;
-
-	snprintf(out, size, "%.*s.bkp-restore.%d.%lu", dirlen, path,
-	    (int)getpid(), x->tmpcount++);
-}
-
-static int
-restore_file(struct extract *x, struct archive *in, struct archive_entry *ae,
-    const struct manifest_entry *e)
-{
-	char tmp[PATH_MAX + 64];
-	uint8_t hash[32];
-	uint64_t first = (uint64_t)archive_entry_size(ae);
-	int r;
-
-	temp_name(x, e->path, tmp, sizeof(tmp));
-	archive_entry_copy_pathname(ae, tmp);
-	if (e->flags & ENTRY_STREAM)	/* the first chunk stands for all */
-		archive_entry_set_size(ae, (la_int64_t)e->size);
-	if (archive_write_header(x->disk, ae) < ARCHIVE_WARN) {
-		failed(x, e->path, archive_error_string(x->disk));
-		return 0;
-	}
-	r = e->flags & ENTRY_STREAM ? extract_stream_copy(x->disk, in, first,
-	    e, hash, &x->stats->bytes) : copy_data(x, in, e->size, hash);
-	if (archive_write_finish_entry(x->disk) < ARCHIVE_WARN && r == 0)
-		r = 1;
-	if (r == 0 && sodium_memcmp(hash, e->hash, 32) != 0)
-		r = 2;
-	if (r == 0 && rename(tmp, e->path) != 0)
-		r = 1;
-	if (r != 0) {
-		unlink(tmp);
-		failed(x, e->path, r < 0 ? "the part is damaged" : r == 2 ?
-		    "content does not match its hash" :
-		    archive_error_string(x->disk) ?
-		    archive_error_string(x->disk) : strerror(errno));
-		return r < 0 ? -BKP_ECORRUPT : 0;
-	}
-	x->done[e - x->m->e] = DONE_OK;
-	x->stats->entries++;
-	return 0;
-}
-
-static int
-restore_other(struct extract *x, struct archive_entry *ae,
-    const struct manifest_entry *e)
-{
-	if (archive_write_header(x->disk, ae) < ARCHIVE_WARN ||
-	    archive_write_finish_entry(x->disk) < ARCHIVE_WARN) {
-		failed(x, e->path, archive_error_string(x->disk));
-		return 0;
-	}
-	x->done[e - x->m->e] = DONE_OK;
-	x->stats->entries++;
-	return 0;
-}
-
-/* 1 if no directory on the way to path (relative to the target, the
- * current directory) is a symlink or another non-directory: path then
- * names something inside the target.  Manifest paths are relative and have
- * no "." or ".." component.  A missing directory is fine: nothing is
- * there. */
-static int
-beneath(const char *path)
-{
-	char buf[PATH_MAX + 1];
-	struct stat st;
-	size_t len = strlen(path);
-
-	if (len > PATH_MAX)
-		return 0;
-	memcpy(buf, path, len + 1);
-	for (char *s = buf; (s = strchr(s, '/')) != NULL; *s++ = '/') {
-		*s = '\0';
-		if (lstat(buf, &st) != 0)
-			return errno == ENOENT;
-		if (!S_ISDIR(st.st_mode))
-			return 0;
-	}
-	return 1;
-}
-
-/* What is already at an entry's path in the target. */
-enum existing { EXIST_NONE, EXIST_SAME, EXIST_KEEP, EXIST_REPLACE };
-
-/* 1 if the file at path has this content hash (a resumed restore). */
-static int
-same_content(struct extract *x, const char *path, const uint8_t want[32])
-{
-	crypto_generichash_state h;
-	uint8_t hash[32];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return 0;
-	crypto_generichash_init(&h, NULL, 0, 32);
-	/* Not x->buf: libarchive is still reading the part from there. */
-	while ((n = read(fd, x->cmpbuf, sizeof(x->cmpbuf))) > 0)
-		crypto_generichash_update(&h, x->cmpbuf, (size_t)n);
-	close(fd);
-	crypto_generichash_final(&h, hash, 32);
-	return n == 0 && sodium_memcmp(hash, want, 32) == 0;
-}
-
-/* 1 if the symlink at path points at target. */
-static int
-same_link(const char *path, const char *target)
-{
-	char buf[PATH_MAX + 1];
-	ssize_t n = readlink(path, buf, sizeof(buf));
-
-	return n >= 0 && (size_t)n == strlen(target) &&
-	    memcmp(buf, target, (size_t)n) == 0;
-}
-
-static enum existing
-existing(struct extract *x, const struct manifest_entry *e)
-{
-	struct stat st;
-
-	struct stat target;
-
-	/* Below a symlink is outside the target: never looked at there, and
-	 * restoring it is refused (ARCHIVE_EXTRACT_SECURE_SYMLINKS). */
-	if (!beneath(e->path) || lstat(e->path, &st) != 0)
-		return EXIST_NONE;
-	if (e->type == ENTRY_HARDLINK && lstat(e->link, &target) == 0 &&
-	    target.st_ino == st.st_ino && target.st_dev == st.st_dev)
-		return EXIST_SAME;
-	if (S_ISDIR(st.st_mode) && e->type == ENTRY_DIR)
-		return EXIST_REPLACE;	/* merge into it, update its metadata */
-	/* Restored before, as it is in the set (a restore run again). */
-	if ((S_ISLNK(st.st_mode) && e->type == ENTRY_SYMLINK &&
-	    same_link(e->path, e->link)) ||
-	    (((S_ISFIFO(st.st_mode) && e->type == ENTRY_FIFO) ||
-	    (S_ISCHR(st.st_mode) && e->type == ENTRY_CHR &&
-	    st.st_rdev == e->rdev) ||
-	    (S_ISBLK(st.st_mode) && e->type == ENTRY_BLK &&
-	    st.st_rdev == e->rdev)) && (st.st_mode & 07777) == e->mode))
-		return EXIST_SAME;
-	if (S_ISREG(st.st_mode) && e->type == ENTRY_FILE &&
-	    (uint64_t)st.st_size == e->size &&
-	    same_content(x, e->path, e->hash))
-		return EXIST_SAME;
-	switch (x->o->overwrite) {
-	case OVERWRITE_ALWAYS:
-		return EXIST_REPLACE;
-	case OVERWRITE_OLDER:
-		if (st.st_mtim.tv_sec < e->mtime_sec ||
-		    (st.st_mtim.tv_sec == e->mtime_sec &&
-		    st.st_mtim.tv_nsec < (long)e->mtime_nsec))
-			return EXIST_REPLACE;
-		return EXIST_KEEP;
-	default:
-		return EXIST_KEEP;
-	}
-}
-
-/* 1 when the entry must be restored; counts the ones that are not. */
-static int
-should_restore(struct extract *x, const struct manifest_entry *e)
-{
-	switch (existing(x, e)) {
-	case EXIST_SAME:
-		x->done[e - x->m->e] = DONE_OK;
-		x->stats->present++;
-		return 0;
-	case EXIST_KEEP:
-		x->done[e - x->m->e] = DONE_KEPT;
-		log_warn("%s: exists in the target; left alone (see "
-		    "--overwrite)", e->path);
-		x->stats->kept++;
-		return 0;
-	default:
-		return 1;
-	}
-}
-
-static uint8_t
-pax_type(struct archive_entry *ae)
-{
-	switch (archive_entry_filetype(ae)) {
-	case AE_IFREG: return ENTRY_FILE;
-	case AE_IFDIR: return ENTRY_DIR;
-	case AE_IFLNK: return ENTRY_SYMLINK;
-	case AE_IFIFO: return ENTRY_FIFO;
-	case AE_IFCHR: return ENTRY_CHR;
-	case AE_IFBLK: return ENTRY_BLK;
-	default: return 0;
-	}
-}
-
-/* The manifest entry this pax entry is for, if it belongs here. */
-static const struct manifest_entry *
-expected_entry(struct extract *x, struct archive_entry *ae,
-    const struct part_ref *ref)
-{
-	const char *name = archive_entry_pathname(ae);
-	const struct manifest_entry *e;
-	char path[PATH_MAX + 1];
-	size_t i, len;
-
-	/* tar writes directories with a trailing '/'. */
-	if (name == NULL || (len = strlen(name)) == 0 || len > PATH_MAX)
-		return NULL;
-	memcpy(path, name, len + 1);
-	if (len > 1 && path[len - 1] == '/')
-		path[len - 1] = '\0';
-	if (!manifest_path_valid(path)) {
-		/* Never legitimate: the writer only stores manifest paths. */
-		failed(x, path, "hostile path in the part; refused");
-		return NULL;
-	}
-	/* A stream is stored as chunk entries only: its first one leads. */
-	if ((e = manifest_find(x->m, path)) != NULL &&
-	    (e->flags & ENTRY_STREAM))
-		return NULL;
-	if (e == NULL && (e = extract_stream_first(x->m, path)) == NULL)
-		return NULL;
-	i = (size_t)(e - x->m->e);
-	if (!x->sel[i] || x->done[i] || e->where != WHERE_PART ||
-	    e->set != ref->set ||
-	    e->part != ref->part || e->type != pax_type(ae) ||
-	    archive_entry_hardlink(ae) != NULL ||
-	    (e->type == ENTRY_FILE && !(e->flags & ENTRY_STREAM) &&
-	    (uint64_t)archive_entry_size(ae) != e->size))
-		return NULL;
-	x->done[i] = DONE_SEEN;
-	return e;
-}
-
-static int
-open_reader(struct extract *x, uint32_t set, struct setreader **sr)
-{
-	int rc;
-
-	if (x->readers[set] == NULL &&
-	    (rc = setreader_open(x->r, x->m->sets[set], x->o->trusted,
-	    x->o->ntrusted, x->sec, &x->readers[set])) != 0)
-		return rc;
-	*sr = x->readers[set];
-	return 0;
-}
-
-static int
-extract_part(struct extract *x, const struct part_ref *ref)
-{
-	struct archive_entry *ae;
-	struct archive *in = NULL;
-	struct setreader *sr;
-	const struct manifest_entry *e;
-	int r, rc;
-
-	if ((rc = open_reader(x, ref->set, &sr)) != 0 ||
-	    (rc = setreader_part(sr, ref->part, &x->is)) != 0)
-		return rc;
-	x->stats->parts++;
-	x->stats->fetched += setreader_seal(sr)->parts[ref->part].size;
-	if ((in = archive_read_new()) == NULL) {
-		rc = -BKP_ENOMEM;
-		goto out;
-	}
-	archive_read_support_format_tar(in);
-	if (archive_read_open(in, x, NULL, part_read_cb, NULL) != ARCHIVE_OK) {
-		rc = -BKP_ECORRUPT;
-		goto out;
-	}
-	while ((r = archive_read_next_header(in, &ae)) == ARCHIVE_OK) {
-		if ((e = expected_entry(x, ae, ref)) == NULL ||
-		    !should_restore(x, e))
-			continue;
-		if (x->o->numeric_owner) {
-			archive_entry_set_uname(ae, NULL);
-			archive_entry_set_gname(ae, NULL);
-		}
-		rc = e->type == ENTRY_FILE ? restore_file(x, in, ae, e) :
-		    restore_other(x, ae, e);
-		if (rc != 0)
-			goto out;
-	}
-	if (r != ARCHIVE_EOF)
-		rc = -BKP_ECORRUPT;
-out:
-	if (rc == -BKP_ECORRUPT)
-		log_error("%s: part %u of set %s is damaged; entries in it "
-		    "are not restored", repo_url(x->r), ref->part,
-		    x->m->sets[ref->set]);
-	if (in)
-		archive_read_free(in);
-	istream_free(x->is);
-	x->is = NULL;
-	return rc;
-}
+/* Workers at most: past that the disk is the limit, and each one holds
+ * some 5 MiB of buffers. */
+#define WORKERS_MAX 4
 
 static int
 cmp_refs(const void *a, const void *b)
@@ -451,36 +53,6 @@ needed_parts(const struct manifest *m, const uint8_t *sel, size_t *count)
 	return v;
 }
 
-static int
-restore_hardlinks(struct extract *x)
-{
-	struct archive_entry *ae;
-
-	for (size_t i = 0; i < x->m->n; i++) {
-		const struct manifest_entry *e = &x->m->e[i];
-		const struct manifest_entry *t;
-
-		if (e->type != ENTRY_HARDLINK || !x->sel[i])
-			continue;
-		t = manifest_find(x->m, e->link);
-		if (t == NULL || x->done[t - x->m->e] < DONE_OK) {
-			failed(x, e->path, "its link target was not restored");
-			continue;
-		}
-		x->done[i] = DONE_SEEN;
-		if (!should_restore(x, e))
-			continue;
-		if ((ae = archive_entry_new()) == NULL)
-			return -BKP_ENOMEM;
-		archive_entry_copy_pathname(ae, e->path);
-		archive_entry_copy_hardlink(ae, e->link);
-		archive_entry_set_filetype(ae, AE_IFREG);
-		restore_other(x, ae, e);
-		archive_entry_free(ae);
-	}
-	return 0;
-}
-
 /* Directory times last, deepest first (reverse walk order): writing into a
  * directory changes its mtime, and a directory that already existed when
  * its own entry came had its time set too early. */
@@ -494,7 +66,7 @@ restore_dir_times(struct extract *x)
 		/* Only directories restored or merged into, never through
 		 * a symlink. */
 		if (e->type != ENTRY_DIR || x->done[i] != DONE_OK ||
-		    !beneath(e->path))
+		    !extract_beneath(e->path))
 			continue;
 		ts[0].tv_sec = e->mtime_sec;
 		ts[0].tv_nsec = e->mtime_nsec;
@@ -505,59 +77,224 @@ restore_dir_times(struct extract *x)
 	}
 }
 
-static void
-report_missing(struct extract *x)
-{
-	for (size_t i = 0; i < x->m->n; i++)
-		if (x->sel[i] && !x->done[i] && x->m->e[i].where == WHERE_PART)
-			failed(x, x->m->e[i].path, "missing from its part");
-}
-
+/* Entries below a symlink (or another non-directory) of the set itself
+ * are refused before any worker starts: one worker could otherwise make
+ * the symlink while another is on its way through that name.  Parents
+ * sort before their children (manifest_path_cmp), so one pass does. */
 static int
-disk_writer(struct extract *x)
+refuse_below_nondirs(struct extract *x, struct xworker *w)
 {
-	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-	    ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_XATTR |
-	    ARCHIVE_EXTRACT_SPARSE | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-	    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	const struct manifest *m = x->m;
+	uint8_t *bad = calloc(m->n + 1, 1);
+	char up[PATH_MAX + 1];
 
-	if (geteuid() == 0)
-		flags |= ARCHIVE_EXTRACT_OWNER;
-	if ((x->disk = archive_write_disk_new()) == NULL ||
-	    archive_write_disk_set_options(x->disk, flags) != ARCHIVE_OK)
+	if (bad == NULL)
 		return -BKP_ENOMEM;
-	if (!x->o->numeric_owner)
-		archive_write_disk_set_standard_lookup(x->disk);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct manifest_entry *a = NULL;
+		char *slash;
+
+		snprintf(up, sizeof(up), "%s", m->e[i].path);
+		while (a == NULL && (slash = strrchr(up, '/')) != NULL) {
+			*slash = '\0';
+			a = manifest_find(m, up);
+		}
+		if (a == NULL || (a->type == ENTRY_DIR && !bad[a - m->e]))
+			continue;
+		bad[i] = 1;
+		if (x->sel[i] && !x->done[i]) {
+			xworker_failed(w, m->e[i].path, "below a symlink or "
+			    "file of the set; refused");
+			x->done[i] = DONE_SEEN;
+		}
+	}
+	free(bad);
 	return 0;
 }
 
-static int
-extract_all(struct extract *x)
+static void
+report_missing(struct extract *x, struct xworker *w)
 {
-	struct part_ref *refs;
-	size_t nrefs = 0;
-	int rc = 0;
+	for (size_t i = 0; i < x->m->n; i++)
+		if (x->sel[i] && !x->done[i] && x->m->e[i].where == WHERE_PART)
+			xworker_failed(w, x->m->e[i].path,
+			    "missing from its part");
+}
 
-	if ((refs = needed_parts(x->m, x->sel, &nrefs)) == NULL)
-		return -BKP_ENOMEM;
-	for (size_t i = 0; i < nrefs && rc == 0; i++) {
-		rc = extract_part(x, &refs[i]);
-		if (rc == -BKP_ECORRUPT || rc == -BKP_ENOTFOUND)
-			rc = 0;	/* salvage: report and go on */
+/* The parts, handed out one at a time. */
+struct queue {
+	pthread_mutex_t mu;
+	struct part_ref *refs;
+	size_t n, next;
+	int rc;		/* the first error that stops everything */
+};
+
+static int
+queue_take(struct queue *q, struct part_ref *ref)
+{
+	int more;
+
+	pthread_mutex_lock(&q->mu);
+	more = q->rc == 0 && q->next < q->n;
+	if (more)
+		*ref = q->refs[q->next++];
+	pthread_mutex_unlock(&q->mu);
+	return more;
+}
+
+static void
+queue_fail(struct queue *q, int rc)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->rc == 0)
+		q->rc = rc;
+	pthread_mutex_unlock(&q->mu);
+}
+
+struct job {
+	struct xworker w;
+	struct queue *q;
+	pthread_t thread;
+};
+
+static void *
+work(void *arg)
+{
+	struct job *j = arg;
+	struct part_ref ref;
+	int rc;
+
+	while (queue_take(j->q, &ref)) {
+		rc = xworker_part(&j->w, &ref);
+		/* salvage: a damaged or missing part is reported, the rest
+		 * goes on */
+		if (rc != 0 && rc != -BKP_ECORRUPT && rc != -BKP_ENOTFOUND)
+			queue_fail(j->q, rc);
 	}
-	free(refs);
+	return NULL;
+}
+
+static unsigned
+worker_count(size_t nrefs)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = cpus < 1 ? 1 : cpus > WORKERS_MAX ? WORKERS_MAX :
+	    (unsigned)cpus;
+
+	return nrefs < n ? (nrefs ? (unsigned)nrefs : 1) : n;
+}
+
+/* Runs the workers over the parts; job 0 runs in the caller. */
+static int
+run_workers(struct job *jobs, unsigned n, struct queue *q)
+{
+	unsigned started = 1;
+
+	for (; started < n; started++)
+		if (pthread_create(&jobs[started].thread, NULL, work,
+		    &jobs[started]) != 0)
+			break;
+	work(&jobs[0]);
+	for (unsigned i = 1; i < started; i++)
+		pthread_join(jobs[i].thread, NULL);
+	return q->rc;
+}
+
+static void
+add_stats(struct extract_stats *to, const struct extract_stats *from)
+{
+	to->entries += from->entries;
+	to->bytes += from->bytes;
+	to->failed += from->failed;
+	to->kept += from->kept;
+	to->present += from->present;
+	to->parts += from->parts;
+	to->fetched += from->fetched;
+}
+
+/* Opens the set reader of every set a part is read from, before the
+ * workers share them. */
+static int
+open_readers(struct extract *x, const struct part_ref *refs, size_t n)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (x->readers[refs[i].set] == NULL &&
+		    (rc = setreader_open(x->r, x->m->sets[refs[i].set],
+		    x->o->trusted, x->o->ntrusted, x->sec,
+		    &x->readers[refs[i].set])) != 0)
+			return rc;
+	return 0;
+}
+
+/* After the workers: hard links, what never came, the directories'
+ * deferred permissions (libarchive) and times. */
+static int
+finish(struct extract *x, struct job *jobs, unsigned n, int rc)
+{
 	if (rc == 0)
-		rc = restore_hardlinks(x);
-	report_missing(x);
-	/* libarchive fixes up the permissions of the directories it made. */
-	if (archive_write_close(x->disk) != ARCHIVE_OK && rc == 0) {
-		log_error("%s: %s", x->o->target,
-		    archive_error_string(x->disk));
-		x->stats->failed++;
-	}
+		rc = xworker_hardlinks(&jobs[0].w);
+	report_missing(x, &jobs[0].w);
+	for (unsigned i = 0; i < n; i++)
+		if (archive_write_close(jobs[i].w.disk) != ARCHIVE_OK) {
+			log_error("%s: %s", x->o->target,
+			    archive_error_string(jobs[i].w.disk));
+			jobs[i].w.stats.failed++;
+		}
 	restore_dir_times(x);
 	return rc;
+}
+
+static int
+extract_all(struct extract *x, struct extract_stats *stats)
+{
+	struct queue q = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct job *jobs = NULL;
+	unsigned n = 0;
+	int rc;
+
+	if ((q.refs = needed_parts(x->m, x->sel, &q.n)) == NULL)
+		return -BKP_ENOMEM;
+	n = worker_count(q.n);
+	if ((jobs = calloc(n, sizeof(*jobs))) == NULL) {
+		rc = -BKP_ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		jobs[i].q = &q;
+		if ((rc = xworker_init(&jobs[i].w, x, i)) != 0)
+			goto out;
+	}
+	if ((rc = refuse_below_nondirs(x, &jobs[0].w)) != 0 ||
+	    (rc = open_readers(x, q.refs, q.n)) != 0)
+		goto out;
+	rc = finish(x, jobs, n, run_workers(jobs, n, &q));
+out:
+	for (unsigned i = 0; jobs && i < n; i++) {
+		add_stats(stats, &jobs[i].w.stats);
+		xworker_release(&jobs[i].w);
+	}
+	free(jobs);
+	free(q.refs);
+	pthread_mutex_destroy(&q.mu);
+	return rc;
+}
+
+/* 1 if the current directory (the target) has no entries. */
+static int
+target_empty(void)
+{
+	DIR *d = opendir(".");
+	struct dirent *de;
+	int empty = 1;
+
+	if (d == NULL)
+		return 0;
+	while (empty && (de = readdir(d)) != NULL)
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 int
@@ -573,6 +310,7 @@ extract_open(struct repo *r, const struct bkp_seckey *sec, const char *setid,
 	x->r = r;
 	x->sec = sec;
 	x->o = o;
+	x->rootfd = -1;
 	if ((rc = setreader_open(r, setid, o->trusted, o->ntrusted, sec,
 	    &x->top)) != 0 || (rc = setreader_manifest(x->top, &x->m)) != 0)
 		goto err;
@@ -617,16 +355,19 @@ extract_selected(const struct extract *x, size_t i)
 int
 extract_run(struct extract *x, struct extract_stats *stats)
 {
+	mode_t mask;
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
-	x->stats = stats;
 	stats->fetched = setreader_seal(x->top)->manifest.size;
-	if ((rc = disk_writer(x)) != 0)
-		return rc;
-	if (chdir(x->o->target) != 0)
+	if (chdir(x->o->target) != 0 ||
+	    (x->rootfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return log_errno_code("%s: cannot enter target", x->o->target);
-	rc = extract_all(x);
+	x->fresh = target_empty();
+	mask = umask(0);
+	umask(mask);
+	x->dirmode = 0777 & ~mask;
+	rc = extract_all(x, stats);
 	if (rc == 0 && stats->failed)
 		rc = -BKP_EPARTIAL;
 	return rc;
@@ -643,8 +384,8 @@ extract_free(struct extract *x)
 	free(x->readers);
 	free(x->done);
 	free(x->sel);
-	if (x->disk)
-		archive_write_free(x->disk);
+	if (x->rootfd >= 0)
+		close(x->rootfd);
 	manifest_free(x->m);
 	setreader_free(x->top);
 	free(x);
