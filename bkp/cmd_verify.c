@@ -1,5 +1,6 @@
 /* cmd_verify.c: bkp verify --repo URL [--key FILE] [--set ID | --all]
- * [--level structure|hashes|sample|full] [--sample N|P%] [--seed S] */
+ * [--level structure|hashes|sample|full] [--sample N|P%] [--seed S]
+ * [--no-rotate] [--compare-source] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,8 @@ static const char usage[] =
 "usage: bkp verify --repo URL [--key FILE [--passphrase-file FILE]]\n"
 "                  [--set ID | --all] [--policy NAME]\n"
 "                  [--level structure|hashes|sample|full]\n"
-"                  [--sample N|P%] [--seed S] [--rotate] [--json]\n"
-"                  [SFTP OPTIONS]\n"
+"                  [--sample N|P%] [--seed S] [--no-rotate]\n"
+"                  [--compare-source] [--json] [SFTP OPTIONS]\n"
 "\n"
 "Checks that sets are complete, intact and restorable.  Never changes the\n"
 "repository.  Every level does the structure checks first:\n"
@@ -38,8 +39,12 @@ static const char usage[] =
 "             default) into a scratch directory under $TMPDIR, with the\n"
 "             same checks as bkp restore (every file's content hash), and\n"
 "             compares each file's size, mode and mtime with the manifest.\n"
-"             The seed is printed: --seed S draws the same files again.\n"
-"             Needs --key.\n"
+"             The sample rotates: it is drawn from the files of the parts\n"
+"             that earlier runs restored longest ago (never-read ones\n"
+"             first), so that run after run every part of every set is\n"
+"             read ($BKP_STATE_DIR/verify-parts/REPO_ID keeps the record).\n"
+"             The seed is printed: with --no-rotate, --seed S draws the\n"
+"             same files again.  Needs --key.\n"
 "  full       as sample, every file (run it as root for sets holding\n"
 "             device nodes, or their restore fails).  Needs --key.\n"
 "\n"
@@ -62,19 +67,27 @@ static const char usage[] =
 "                              (default 1%, at least one file)\n"
 "  -S, --seed S                the sample's seed (0..2^64-1; default:\n"
 "                              random)\n"
-"  -R, --rotate                draw the sample from the parts restored\n"
-"                              longest ago by earlier runs (never-read\n"
-"                              ones first), so that run after run every\n"
-"                              part is read; the draw then depends on that\n"
-"                              record ($BKP_STATE_DIR/verify-parts/REPO_ID)\n"
-"                              as well as on the seed\n"
-"  -j, --json                  print the result as JSON (with the seed and\n"
-"                              the files sampled)\n"
+"      --no-rotate             draw the sample from every file, by the\n"
+"                              seed alone (the same seed, the same files)\n"
+"                              instead of from the parts read longest ago\n"
+"  -R, --rotate                rotate (the default)\n"
+"  -C, --compare-source        with sample or full: also compare each\n"
+"                              restored file with its live source (/PATH)\n"
+"                              when that is unchanged since the backup\n"
+"                              (same size, mtime, ctime, inode and device):\n"
+"                              a different content is a problem (exit 16);\n"
+"                              changed sources are skipped and counted\n"
+"  -j, --json                  print the result as JSON (with the seed,\n"
+"                              the rotation and the files sampled)\n"
 "  -h, --help                  this text\n"
 CLI_TRANSPORT_HELP
 "\n"
 "Exit status: 0 every check passed, 5 problems were found (listed), 6 a\n"
-"wrong or unusable key, 7 no such set, other codes: bkp(1).\n";
+"wrong or unusable key, 7 no such set, 16 the only problems found are\n"
+"live sources that differ from their backup (--compare-source), other\n"
+"codes: bkp(1).\n";
+
+enum { OPT_NO_ROTATE = 256 };
 
 struct verify_args {
 	const char *repo, *key, *passfile;
@@ -149,6 +162,8 @@ on_opt(int c, const char *arg, void *ctx)
 	case 'P': a->v.policy = arg; break;
 	case 'j': a->v.json = 1; break;
 	case 'R': a->v.rotate = 1; break;
+	case OPT_NO_ROTATE: a->v.rotate = 0; break;
+	case 'C': a->v.compare_source = 1; break;
 	case 'l': return parse_level(arg, &a->v.level);
 	case 'n': return parse_sample(arg, &a->v);
 	case 'S':
@@ -171,6 +186,11 @@ check_args(const struct verify_args *a)
 	if (a->v.level >= VERIFY_SAMPLE && a->key == NULL) {
 		log_error("verify: --level %s restores files and needs the "
 		    "secret key (--key FILE)", verify_level_names[a->v.level]);
+		return -BKP_EUSAGE;
+	}
+	if (a->v.compare_source && a->v.level < VERIFY_SAMPLE) {
+		log_error("verify: --compare-source compares restored files: "
+		    "it goes with --level sample or full");
 		return -BKP_EUSAGE;
 	}
 	return 0;
@@ -314,12 +334,14 @@ cmd_verify(int argc, char **argv)
 		{ "sample", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "rotate", no_argument, NULL, 'R' },
+		{ "no-rotate", no_argument, NULL, OPT_NO_ROTATE },
+		{ "compare-source", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TRANSPORT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct verify_args a = { .v.sample_pct = 1.0 };
+	struct verify_args a = { .v.sample_pct = 1.0, .v.rotate = 1 };
 	struct verify *v = &a.v;
 	struct bkp_seckey *sec = NULL;
 	int rc;
@@ -349,7 +371,8 @@ cmd_verify(int argc, char **argv)
 		goto out;
 	verify_print(v);
 	record(v);
-	rc = v->problems ? -BKP_ECORRUPT : 0;
+	rc = v->problems > v->src.differ ? -BKP_ECORRUPT :
+	    v->problems ? -BKP_ESOURCE : 0;
 out:
 	audit_event("verify", &(struct audit_fields){ .repo = a.repo,
 	    .set = v->set, .policy = v->policy,

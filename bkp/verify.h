@@ -4,7 +4,8 @@
  * structure checks: structure (seals, object sizes, with a key the
  * manifests' references), hashes (every object read raw and hashed), sample
  * and full (files restored into a scratch directory and compared with their
- * manifest entries).  Problems found in the repository are counted and
+ * manifest entries), optionally also with the live files they were
+ * backed up from (--compare-source).  Problems found are counted and
  * listed, never fatal; operational failures (transport, memory, local I/O)
  * stop the run with their status code.
  */
@@ -51,11 +52,22 @@ struct vcand {
 	size_t entry;
 };
 
+/* --compare-source: what became of each restored file's live source. */
+struct vsource {
+	uint64_t compared;	/* unchanged since the backup: content hashed */
+	uint64_t differ;	/* of those, with another content (problems) */
+	uint64_t changed;	/* skipped: changed or gone since the backup */
+	uint64_t skipped;	/* skipped: no live file to compare here (a
+				 * dump, a set of another host, unreadable) */
+};
+
 struct verify {
 	/* What was asked. */
 	enum verify_level level;
 	const char *set, *policy;
-	int json, rotate;
+	int json;
+	int rotate;		/* sample from the parts read longest ago */
+	int compare_source;
 	uint64_t seed;
 	uint64_t sample_n;	/* files, when sample_pct < 0 */
 	double sample_pct;	/* percent of the files, or -1 */
@@ -70,14 +82,17 @@ struct verify {
 	size_t nchecked;
 	uint64_t objects, bytes_read, problems, files_checked;
 	size_t ncand;		/* files the sample was drawn from */
+	size_t npool;		/* of those, left by rotation for the draw */
 	struct vcand *sampled;
 	size_t nsampled;
+	struct vsource src;
 	json_object *jproblems;
 };
 
 /* Counts a problem of set s (NULL: of no set in particular).  object is
  * "seal", "key", "manifest", "part N" or a path; kind one of missing,
- * size, hash, authentication, signature, reference, restore, metadata.
+ * size, hash, authentication, signature, reference, restore, metadata,
+ * source (a live source file differs: counted in src.differ too).
  * When fmt is not NULL, reports it as "SET: OBJECT: ..."; NULL means a
  * lower layer has already reported it. */
 void verify_problem(struct verify *v, struct vset *s, const char *object,
@@ -104,6 +119,10 @@ int verify_pick(struct verify *v);
 
 /* verify_restore.c: restores the picked files and checks them. */
 int verify_restore(struct verify *v);
+
+/* verify_source.c: compares restored file c with its live source, when
+ * that is unchanged since the backup (counted in v->src). */
+int verify_source(struct verify *v, const struct vcand *c);
 
 /* verify_state.c: the local record of runs, and which parts were read. */
 int verify_log_append(const struct verify *v);

@@ -113,6 +113,40 @@ add_int(json_object *o, const char *key, uint64_t n)
 	json_object_object_add(o, key, json_object_new_int64((int64_t)n));
 }
 
+static json_object *
+source_json(const struct verify *v)
+{
+	json_object *o;
+
+	if (!v->compare_source)
+		return NULL;
+	o = json_object_new_object();
+	add_int(o, "compared", v->src.compared);
+	add_int(o, "differ", v->src.differ);
+	add_int(o, "skipped_changed", v->src.changed);
+	add_int(o, "skipped_other", v->src.skipped);
+	return o;
+}
+
+/* How the sample was drawn: seed, rotation, pool, files. */
+static void
+sample_json(const struct verify *v, json_object *o)
+{
+	int sample = v->level == VERIFY_SAMPLE;
+
+	json_object_object_add(o, "seed", sample ?
+	    json_object_new_uint64(v->seed) : NULL);
+	json_object_object_add(o, "rotate", sample ?
+	    json_object_new_boolean(v->rotate) : NULL);
+	if (v->level < VERIFY_SAMPLE)
+		return;
+	add_int(o, "candidates", v->ncand);
+	if (sample)
+		add_int(o, "pool", v->npool);
+	json_object_object_add(o, "sampled", sampled_json(v));
+	json_object_object_add(o, "source", source_json(v));
+}
+
 static void
 print_json(const struct verify *v)
 {
@@ -143,12 +177,7 @@ print_json(const struct verify *v)
 	add_int(o, "problems", v->problems);
 	json_object_object_add(o, "problem_list",
 	    json_object_get(v->jproblems));
-	json_object_object_add(o, "seed", v->level == VERIFY_SAMPLE ?
-	    json_object_new_uint64(v->seed) : NULL);
-	if (v->level >= VERIFY_SAMPLE) {
-		add_int(o, "candidates", v->ncand);
-		json_object_object_add(o, "sampled", sampled_json(v));
-	}
+	sample_json(v, o);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 }
@@ -173,7 +202,15 @@ print_text(const struct verify *v)
 		printf(", %llu of %zu files restored and checked",
 		    (unsigned long long)v->files_checked, v->ncand);
 	if (v->level == VERIFY_SAMPLE)
-		printf(", seed %llu", (unsigned long long)v->seed);
+		printf(", seed %llu%s", (unsigned long long)v->seed,
+		    v->rotate ? " (rotating)" : "");
+	if (v->compare_source)
+		printf(", sources: %llu compared, %llu differ, %llu skipped "
+		    "(source changed), %llu skipped (nothing to compare)",
+		    (unsigned long long)v->src.compared,
+		    (unsigned long long)v->src.differ,
+		    (unsigned long long)v->src.changed,
+		    (unsigned long long)v->src.skipped);
 	printf(": %llu problem%s%s\n", (unsigned long long)v->problems,
 	    v->problems == 1 ? "" : "s", v->problems ? " (listed above)" : "");
 }

@@ -2,7 +2,8 @@
  * with the restore machinery, and compares them with their manifest
  * entries.  Extraction already checks each file's content hash before
  * naming it, so a file that is there has the right content; what is left to
- * check is that it is there, and its size, mode and mtime. */
+ * check is that it is there, and its size, mode and mtime; with
+ * --compare-source, its live source too (verify_source.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,6 @@ remove_scratch(const char *path)
 		    strerror(errno));
 }
 
-/* Backslashes before the glob characters: a pattern matching only path. */
 /* 1 if the files picked from s are all the files of its manifest. */
 static int
 picks_all(const struct vset *s, size_t n)
@@ -130,13 +130,20 @@ check_group(struct verify *v, const struct vcand *c, size_t n,
     const char *dir, const struct extract_stats *st)
 {
 	uint64_t missing = 0;
-	int dirfd;
+	int dirfd, rc = 0;
 
 	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return log_errno_code("%s: cannot open", dir);
-	for (size_t i = 0; i < n; i++)
-		missing += (uint64_t)check_file(v, &c[i], dirfd);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int gone = check_file(v, &c[i], dirfd);
+
+		missing += (uint64_t)gone;
+		if (!gone && v->compare_source)
+			rc = verify_source(v, &c[i]);
+	}
 	close(dirfd);
+	if (rc != 0)
+		return rc;
 	/* Entries that are not regular files (a full restore of a set). */
 	if (st->failed > missing)
 		verify_problem(v, &v->sets[c[0].owner], "restore", "restore",

@@ -5,8 +5,10 @@
  * from the oldest chosen set that lists it.  They are put in a canonical
  * order (holding set, part, path), so that the same seed over the same
  * sets draws the same files: a partial Fisher-Yates shuffle driven by
- * splitmix64 seeded with the seed.  With rotation, the draw is made among
- * the files of the parts restored longest ago (never first).
+ * splitmix64 seeded with the seed.  With rotation (the default), the draw
+ * is made among the files of the parts restored longest ago (never first),
+ * so that run after run every part is read; --no-rotate draws from every
+ * file, and the seed alone decides.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +213,7 @@ verify_pick(struct verify *v)
 	if (v->level == VERIFY_SAMPLE) {
 		if (v->rotate && (rc = rotate_pool(v, cand, &n, k)) != 0)
 			goto out;
+		v->npool = n;
 		draw(cand, n, k, v->seed);
 	}
 	if (k > 0)
@@ -218,7 +221,11 @@ verify_pick(struct verify *v)
 	v->sampled = cand;
 	v->nsampled = k;
 	cand = NULL;
-	log_info("verify: %zu of %zu files picked", k, v->ncand);
+	if (v->level == VERIFY_SAMPLE && v->rotate)
+		log_info("verify: %zu of %zu files picked, among the %zu of "
+		    "the parts read longest ago", k, v->ncand, v->npool);
+	else
+		log_info("verify: %zu of %zu files picked", k, v->ncand);
 out:
 	free(cand);
 	return rc;

@@ -21,6 +21,7 @@ static const char *const names[BKP_NSTATUS] = {
 	[BKP_ENOMEM] = "out of memory",
 	[BKP_EFAILED] = "some policies failed",
 	[BKP_EINTERNAL] = "internal error",
+	[BKP_ESOURCE] = "a source file differs from its backup",
 };
 
 const char *

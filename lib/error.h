@@ -24,9 +24,10 @@ enum bkp_status {
 	BKP_ENOSPC = 12,    /* no space left on a device */
 	BKP_ENOMEM = 13,    /* out of memory */
 	BKP_EFAILED = 14,   /* some policies failed */
-	BKP_EINTERNAL = 15  /* a bug: please report it */
+	BKP_EINTERNAL = 15, /* a bug: please report it */
+	BKP_ESOURCE = 16    /* a live source file differs from its backup */
 };
-#define BKP_NSTATUS 16
+#define BKP_NSTATUS 17
 
 /* The short name of a status code ("corrupt", "usage", ...). */
 const char *bkp_strerror(int code);

@@ -10,6 +10,7 @@ integration_tests = \
 	tests/integration/t-hostile.sh \
 	tests/integration/t-disaster.sh \
 	tests/integration/t-verify.sh \
+	tests/integration/t-verify-source.sh \
 	tests/integration/t-sftp.sh \
 	tests/integration/t-sftp-kill.sh \
 	tests/integration/t-sftp-retry.sh \
@@ -32,6 +33,7 @@ EXTRA_DIST += $(integration_tests) \
 	tests/integration/lib.sh tests/integration/sshd.sh \
 	tests/integration/stores.sh \
 	tests/integration/mktree.sh tests/integration/mutate.sh \
+	tests/integration/bitrot.c \
 	tests/integration/treecmp.py tests/integration/cutproxy.py
 check_PROGRAMS += tests/integration/mkhostile
 tests_integration_mkhostile_SOURCES = tests/integration/mkhostile.c

@@ -93,11 +93,11 @@ verify_to "$T/out" "$T/err" --repo "$T/repo" $key --level full --json
 grep -q '"level":"full"' "$BKP_STATE_DIR/verify.log" ||
 	fail "verify.log does not record the level"
 
-log "the same seed draws the same files, another seed others"
+log "with --no-rotate, the same seed draws the same files, another others"
 for s in 42 42 43; do
 	# shellcheck disable=SC2086
 	verify_to "$T/seed$s.$$" "$T/err" --repo "$T/repo" $key \
-	    --level sample --sample 10% --seed $s --json
+	    --level sample --sample 10% --seed $s --no-rotate --json
 	[ "$rc" -eq 0 ] || fail "sample with seed $s: exit $rc"
 	json "$T/seed$s.$$" 'd["sampled"]' >>"$T/sampled$s"
 done
@@ -108,15 +108,23 @@ done
 [ "$(sed -n 1p "$T/sampled42")" != "$(cat "$T/sampled43")" ] ||
 	fail "seeds 42 and 43 drew the same files"
 [ "$(json "$T/seed43.$$" 'd["seed"]')" = 43 ] || fail "seed not in the JSON"
+[ "$(json "$T/seed43.$$" '(d["rotate"], d["pool"])')" = "(False, 256)" ] ||
+	fail "--no-rotate: not drawn from every file"
 
-log "with --rotate, run after run every part is read"
+log "rotation (the default): one file a run, every part read in as many runs"
+# The runs above restored parts too: start the record afresh.
+rm -rf "$BKP_STATE_DIR/verify-parts"
 nparts=$(ls "$T/repo/sets/"*/part-* | wc -l)
 i=0
 while [ $i -lt "$nparts" ]; do
 	# shellcheck disable=SC2086
 	verify_to "$T/out" "$T/err" --repo "$T/repo" $key --level sample \
-	    --sample 1 --rotate --json
+	    --sample 1 --json
 	[ "$rc" -eq 0 ] || fail "rotated sample: exit $rc"
+	[ "$(json "$T/out" 'd["rotate"]')" = True ] ||
+		fail "the sample does not rotate by default"
+	grep -q '"rotate":true' "$BKP_STATE_DIR/verify.log" ||
+		fail "verify.log does not record the rotation"
 	json "$T/out" '"\n".join("%s %d" % (s["stored_in"], s["part"])
 	    for s in d["sampled"])' >>"$T/rotated"
 	i=$((i + 1))
