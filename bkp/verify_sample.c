@@ -155,33 +155,56 @@ cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Rotation: keeps only the candidates whose parts were restored longest
- * ago, as few tiers of equal age as hold at least k files. */
-static int
-rotate_pool(struct verify *v, struct vcand *cand, size_t *n, size_t k)
+/* Puts the candidates of age below threshold first, then those of age
+ * threshold, each group in canonical order; drops the younger ones. */
+static size_t
+tier_order(struct vcand *cand, size_t n, const int64_t *last,
+    int64_t threshold, struct vcand *tmp, size_t *older)
 {
-	int64_t *last, *sorted, threshold;
 	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (last[i] < threshold)
+			tmp[m++] = cand[i];
+	*older = m;
+	for (size_t i = 0; i < n; i++)
+		if (last[i] == threshold)
+			tmp[m++] = cand[i];
+	memcpy(cand, tmp, m * sizeof(*cand));
+	return m;
+}
+
+/* Rotation: keeps only the candidates whose parts were restored longest
+ * ago, as few tiers of equal age as hold at least k files.  The tiers
+ * older than the k-th file's are all taken (*older files, first); the
+ * draw completes the sample from the k-th file's tier.  So every run reads
+ * every part of the oldest tier, or k files of it. */
+static int
+rotate_pool(struct verify *v, struct vcand *cand, size_t *n, size_t k,
+    size_t *older)
+{
+	int64_t *last, *sorted = NULL;
+	struct vcand *tmp = NULL;
 	int rc;
 
+	*older = 0;
 	if (k == 0 || k >= *n)
 		return 0;
 	if ((rc = verify_parts_last(v, cand, *n, &last)) != 0)
 		return rc;
-	if ((sorted = malloc(*n * sizeof(*sorted))) == NULL) {
-		free(last);
-		return -BKP_ENOMEM;
+	if ((sorted = malloc(*n * sizeof(*sorted))) == NULL ||
+	    (tmp = malloc(*n * sizeof(*tmp))) == NULL) {
+		rc = -BKP_ENOMEM;
+		goto out;
 	}
 	memcpy(sorted, last, *n * sizeof(*sorted));
 	qsort(sorted, *n, sizeof(*sorted), cmp_i64);
-	threshold = sorted[k - 1];
-	for (size_t i = 0; i < *n; i++)
-		if (last[i] <= threshold)
-			cand[m++] = cand[i];
-	*n = m;
+	*n = tier_order(cand, *n, last, sorted[k - 1], tmp, older);
+out:
+	free(tmp);
 	free(sorted);
 	free(last);
-	return 0;
+	return rc;
 }
 
 /* Moves a seeded random choice of k of the n candidates to the front. */
@@ -203,7 +226,7 @@ int
 verify_pick(struct verify *v)
 {
 	struct vcand *cand;
-	size_t n, k;
+	size_t n, k, older = 0;
 	int rc;
 
 	if ((rc = candidates(v, &cand, &n)) != 0)
@@ -211,10 +234,11 @@ verify_pick(struct verify *v)
 	v->ncand = n;
 	k = sample_size(v, n);
 	if (v->level == VERIFY_SAMPLE) {
-		if (v->rotate && (rc = rotate_pool(v, cand, &n, k)) != 0)
+		if (v->rotate &&
+		    (rc = rotate_pool(v, cand, &n, k, &older)) != 0)
 			goto out;
 		v->npool = n;
-		draw(cand, n, k, v->seed);
+		draw(cand + older, n - older, k - older, v->seed);
 	}
 	if (k > 0)
 		qsort(cand, k, sizeof(*cand), cmp_owner_entry);
