@@ -6,6 +6,7 @@ integration_tests = \
 	tests/integration/t-kill.sh \
 	tests/integration/t-policies.sh \
 	tests/integration/t-warnings.sh \
+	tests/integration/t-restore-parallel.sh \
 	tests/integration/t-prune.sh \
 	tests/integration/t-hostile.sh \
 	tests/integration/t-disaster.sh \
