@@ -17,7 +17,10 @@
  *             every file's hash checked: one interleaved pass, which
  *             cannot be split further honestly (bytes read and written
  *             are reported beside it)
- *   check     the [drill] check command
+ *   load      the restored database dumps loaded into scratch databases
+ *             (drill_db.h)
+ *   check     their tables counted and [drill] check_query run, then the
+ *             [drill] check command
  * Unlocking the secret key (which may wait for a typed passphrase) comes
  * before the clock starts and is reported apart.
  */
@@ -25,6 +28,7 @@
 #define BKP_DRILL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -37,7 +41,7 @@
 
 enum drill_phase {
 	PHASE_CONNECT, PHASE_LISTING, PHASE_MANIFEST, PHASE_RESTORE,
-	PHASE_CHECK, NPHASES
+	PHASE_LOAD, PHASE_CHECK, NPHASES
 };
 extern const char *const drill_phase_names[NPHASES];
 
@@ -75,6 +79,7 @@ struct drill {
 	int restore_rc;			/* the restore's status */
 	int check_rc;			/* 0, or the check's failure */
 	int check_ran;
+	struct drill_dbs *dbs;		/* the databases (drill_db.h) */
 	/* The verdict. */
 	int pass;
 	json_object *reasons;		/* strings: why it failed */
@@ -85,6 +90,17 @@ struct drill {
  * in d->pass), or the status that kept it from running (reported). */
 int drill_execute(struct drill *d);
 void drill_release(struct drill *d);
+
+/* drill_db.c, drill_db_check.c, drill_db_json.c: the restored database
+ * dumps loaded into scratch databases, their tables counted, the
+ * policy's check queries run; failures are the drill's reasons.  Nothing
+ * is done when the restore failed.  0, or -BKP_ENOMEM. */
+int drill_db_load(struct drill *d);
+void drill_db_check(struct drill *d);
+/* Drops the scratch databases (unless --keep) and frees them. */
+void drill_db_drop(struct drill *d);
+json_object *drill_db_json(const struct drill *d);
+uint64_t drill_db_failures(const struct drill *d);
 
 /* drill_report.c: the report, its signature and where they go. */
 json_object *drill_json(struct drill *d);
@@ -105,6 +121,10 @@ struct drill_past {
 	size_t rejected;	/* reports whose signature did not verify */
 };
 char *drill_html(json_object *report, const struct drill_past *past);
+/* s, escaped for HTML text and attribute values. */
+void drill_html_esc(FILE *f, const char *s);
+/* drill_html_db.c: the report's databases, a table each. */
+void drill_html_stores(FILE *f, json_object *report);
 
 /* drill_store.c: the reports in the repository and the local record. */
 /* 0 and the time in the name if name is "drill-POLICY-TIMESTAMP.json". */

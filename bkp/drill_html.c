@@ -11,7 +11,7 @@
 #include "log.h"
 
 static const char *const colors[NPHASES] = {
-	"#5c6bc0", "#26a69a", "#ffa726", "#42a5f5", "#ab47bc",
+	"#5c6bc0", "#26a69a", "#ffa726", "#42a5f5", "#8d6e63", "#ab47bc",
 };
 
 static const char style[] =
@@ -70,6 +70,12 @@ esc(FILE *f, const char *s)
 		default: fputc(*s, f);
 		}
 	}
+}
+
+void
+drill_html_esc(FILE *f, const char *s)
+{
+	esc(f, s);
 }
 
 /* "0.125 s", "12.50 s", "4m 05s", "3h 07m", "2d 04h" */
@@ -362,6 +368,7 @@ drill_html(json_object *r, const struct drill_past *past)
 	fputs("<p>The restore phase reads, decrypts, decompresses and writes "
 	    "the parts and checks every file's hash in one pass; unlocking "
 	    "the key is not counted.</p>\n", f);
+	drill_html_stores(f, r);
 	history(f, r, past);
 	fputs("<p class=\"foot\">The JSON report ", f);
 	esc(f, str(r, "name", NULL));

@@ -145,7 +145,8 @@ static uint64_t
 failures(const struct drill *d)
 {
 	return d->st.failed + (d->restore_rc != 0 &&
-	    d->restore_rc != -BKP_EPARTIAL) + (d->check_ran && d->check_rc);
+	    d->restore_rc != -BKP_EPARTIAL) + (d->check_ran && d->check_rc) +
+	    drill_db_failures(d);
 }
 
 /* "drill-POLICY-20261121T140005.123Z" */
@@ -193,6 +194,7 @@ drill_json(struct drill *d)
 	add_secs(o, "rpo_seconds", (double)d->rpo_ns / 1e9);
 	json_object_object_add(o, "rpo_window", window_json(d));
 	json_object_object_add(o, "restore", restore_json(d));
+	json_object_object_add(o, "stores", drill_db_json(d));
 	json_object_object_add(o, "check", check_json(d));
 	t = json_object_new_object();
 	add_target(t, "rto_seconds", d->p->drill.rto_target);

@@ -23,7 +23,7 @@
 #include "timefmt.h"
 
 const char *const drill_phase_names[NPHASES] = {
-	"connect", "listing", "manifest", "restore", "check",
+	"connect", "listing", "manifest", "restore", "load", "check",
 };
 
 #define NS 1000000000LL
@@ -372,7 +372,12 @@ drill_execute(struct drill *d)
 	end_phase(d, PHASE_LISTING);
 	measure_rpo(d);
 	restore(d);	/* its failure is the drill's finding, reported */
+	if ((rc = drill_db_load(d)) != 0)
+		return rc;
+	end_phase(d, PHASE_LOAD);
+	drill_db_check(d);
 	check(d);
+	end_phase(d, PHASE_CHECK);
 	judge(d);
 	return 0;
 }
@@ -380,6 +385,7 @@ drill_execute(struct drill *d)
 void
 drill_release(struct drill *d)
 {
+	drill_db_drop(d);
 	if (d->made_target && !d->req->keep &&
 	    fs_remove_tree(AT_FDCWD, d->target) != 0)
 		log_warn("%s: cannot remove the drill's target: %s", d->target,

@@ -168,9 +168,8 @@ wants_all(const struct strlist *l)
 	return 0;
 }
 
-/* A value for a libpq connection string: 'x', with \ and ' escaped. */
-static char *
-pg_quote(const char *s)
+char *
+store_pg_quote(const char *s)
 {
 	char *out = malloc(strlen(s) * 2 + 3), *o = out;
 
@@ -232,7 +231,7 @@ pg_database(const struct store_rules *s, const struct store_cmd *c,
     const char *db, struct store_jobs *j)
 {
 	struct jb b = { .n = 0 };
-	char *q = pg_quote(db), *enc = store_name_encode(db);
+	char *q = store_pg_quote(db), *enc = store_name_encode(db);
 	int rc = -BKP_ENOMEM;
 
 	if (q && enc) {

@@ -38,4 +38,8 @@ void store_jobs_free(struct store_jobs *j);
  * %XX; NULL when out of memory. */
 char *store_name_encode(const char *name);
 
+/* A value for a libpq connection string: 'x', with \\ and ' escaped;
+ * NULL when out of memory. */
+char *store_pg_quote(const char *s);
+
 #endif

@@ -29,7 +29,7 @@ struct prep {
 	gid_t gid;
 	gid_t *groups;
 	int ngroups;
-	int in;			/* /dev/null */
+	int in;			/* /dev/null, or the input file */
 };
 
 static int64_t
@@ -171,8 +171,10 @@ prepare(const struct store_cmd *c, const char *name, struct prep *pr)
 	if ((pr->envp = make_env(pr->switch_user ? pw : NULL)) == NULL)
 		return -BKP_ENOMEM;
 	pr->env_owned = pr->switch_user && pw != NULL;
-	if ((pr->in = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
-		return log_errno_code("/dev/null");
+	if ((pr->in = open(c->input ? c->input : "/dev/null", O_RDONLY |
+	    O_CLOEXEC)) == -1)
+		return log_errno_code("%s: cannot read %s", name, c->input ?
+		    c->input : "/dev/null");
 	return 0;
 }
 

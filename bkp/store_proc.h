@@ -7,7 +7,9 @@
  * credential files (~/.pgpass, ~/.my.cnf) apply.  Everything the child
  * needs is prepared before fork: bkp has threads, and the child only makes
  * async-signal-safe calls before execve.  The environment is bkp's
- * without BKP_PASSPHRASE; the working directory is /.
+ * without BKP_PASSPHRASE; the working directory is /.  Standard input may
+ * be a file that bkp opens, so that a command run as another user can
+ * read it.
  */
 #ifndef BKP_STORE_PROC_H
 #define BKP_STORE_PROC_H
@@ -25,6 +27,8 @@ struct store_cmd {
 	uid_t uid;
 	gid_t gid;
 	int64_t timeout;	/* seconds; 0: no limit */
+	const char *input;	/* standard input: this file (opened by
+				 * bkp), or NULL for /dev/null */
 };
 
 struct store_proc {

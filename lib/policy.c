@@ -92,6 +92,7 @@ static const struct key_def keys[] = {
 	{ "drill", "every", K_DURATION, F(drill.every), 1, 3650 * 86400, 0 },
 	{ "drill", "mode", K_DRILL_MODE, F(drill.mode), 0, 0, 0 },
 	{ "drill", "check", K_STR, F(drill.check), 0, 0, 0 },
+	{ "drill", "check_query", K_LIST, F(drill.check_queries), 0, 0, 0 },
 	{ "drill", "check_timeout", K_DURATION, F(drill.check_timeout), 1,
 	    7 * 86400, 0 },
 	{ "drill", "key", K_PATH, F(drill.key), 0, 0, 0 },
@@ -484,6 +485,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		else if (strcmp(section, "stores") == 0 &&
 		    (msg = policy_stores_value(name, value)) != NULL)
 			perr(ps, ps->line, "[stores] %s: %s", name, msg);
+		else if (k->offset == F(drill.check_queries) &&
+		    (msg = policy_check_query_value(value)) != NULL)
+			perr(ps, ps->line, "[drill] check_query: %s", msg);
 		return 1;
 	}
 	if (known_section) {
@@ -666,6 +670,7 @@ policy_free(struct policy *p)
 	free(p->notify);
 	policy_stores_free(&p->stores);
 	free(p->drill.check);
+	strlist_release(&p->drill.check_queries);
 	free(p->drill.key);
 	free(p);
 }

@@ -38,6 +38,7 @@ struct drill_rules {
 	int64_t every;			/* seconds between drills (90d) */
 	int mode;			/* enum drill_mode (remind) */
 	char *check;			/* run on the restored tree */
+	struct strlist check_queries;	/* "[TYPE NAME: ]SQL" (stores) */
 	int64_t check_timeout;		/* seconds (10m) */
 	char *key;			/* the secret key (repo.key) */
 	int64_t rto_target, rpo_target;	/* seconds; 0: none */

@@ -174,12 +174,108 @@ overlap(const struct policy *p)
 	return NULL;
 }
 
+int
+policy_check_query_split(const char *v, struct check_query *q)
+{
+	const char *sep;
+	size_t n;
+
+	memset(q, 0, sizeof(*q));
+	q->sql = v;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		n = strlen(types[i]);
+		if (strncmp(v, types[i], n) == 0 && v[n] == ' ') {
+			q->type = types[i];
+			break;
+		}
+	}
+	if (q->type == NULL)
+		return 0;
+	for (q->name = v + n; *q->name == ' '; q->name++)
+		;
+	if ((sep = strstr(q->name, ": ")) == NULL || sep == q->name)
+		return -1;
+	q->namelen = (size_t)(sep - q->name);
+	for (q->sql = sep + 2; isspace((unsigned char)*q->sql); q->sql++)
+		;
+	return *q->sql == '\0' ? -1 : 0;
+}
+
+const char *
+policy_check_query_value(const char *v)
+{
+	struct check_query q;
+
+	if (*v != '\0' && policy_check_query_split(v, &q) != 0)
+		return "expected TYPE NAME: SQL (TYPE postgresql, mariadb or "
+		    "sqlite), or SQL for every store";
+	return NULL;
+}
+
+static int
+same_store(const struct check_query *a, const struct check_query *b)
+{
+	if (a->type == NULL || b->type == NULL)
+		return a->type == b->type;
+	return strcmp(a->type, b->type) == 0 && a->namelen == b->namelen &&
+	    strncmp(a->name, b->name, a->namelen) == 0;
+}
+
+/* One query a store, and only for a policy with databases. */
+static const char *
+check_queries_problem(const struct policy *p)
+{
+	const struct strlist *l = &p->drill.check_queries;
+	static char msg[MSG_MAX];
+	struct check_query a, b;
+
+	if (l->n && !p->stores.pg_databases.n && !p->stores.my_databases.n &&
+	    !p->stores.sqlite.n)
+		return "[drill] check_query: the policy has no database in "
+		    "[stores] (postgresql, mariadb or sqlite)";
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t j = i + 1; j < l->n; j++)
+			if (policy_check_query_split(l->v[i], &a) == 0 &&
+			    policy_check_query_split(l->v[j], &b) == 0 &&
+			    same_store(&a, &b)) {
+				snprintf(msg, sizeof(msg), "[drill] check_query: "
+				    "two queries for %s%.*s", a.type ? "" :
+				    "every store", (int)(a.type ? a.name +
+				    a.namelen - l->v[i] : 0), l->v[i]);
+				return msg;
+			}
+	return NULL;
+}
+
+const char *
+policy_check_query(const struct policy *p, const char *type,
+    const char *name)
+{
+	const struct strlist *l = &p->drill.check_queries;
+	const char *any = NULL;
+	struct check_query q;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (policy_check_query_split(l->v[i], &q) != 0)
+			continue;
+		if (q.type == NULL)
+			any = any ? any : q.sql;
+		else if (strcmp(q.type, type) == 0 &&
+		    strlen(name) == q.namelen &&
+		    strncmp(name, q.name, q.namelen) == 0)
+			return q.sql;
+	}
+	return any;
+}
+
 const char *
 policy_stores_check(const struct policy *p)
 {
 	const struct store_rules *s = &p->stores;
 	const char *msg;
 
+	if ((msg = check_queries_problem(p)) != NULL)
+		return msg;
 	if (!policy_has_stores(p))
 		return NULL;
 	if ((msg = overlap(p)) != NULL ||

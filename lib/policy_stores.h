@@ -29,4 +29,22 @@ int policy_has_stores(const struct policy *p);
 int policy_store_command(const char *v, size_t *namelen, const char **cmd);
 void policy_stores_free(struct store_rules *s);
 
+/* [drill] check_query: "TYPE NAME: SQL" is the query of one store (TYPE
+ * postgresql, mariadb or sqlite; NAME a database, or for sqlite the
+ * file), a line without "TYPE NAME: " the query of every other store.
+ * Splits v: *type is NULL for the latter.  -1 when malformed. */
+struct check_query {
+	const char *type;	/* static, or NULL */
+	const char *name;	/* in v */
+	size_t namelen;
+	const char *sql;	/* in v */
+};
+int policy_check_query_split(const char *v, struct check_query *q);
+/* What is wrong with a check_query line, or NULL. */
+const char *policy_check_query_value(const char *v);
+/* The SQL that checks the store (type, name): its own line, else the
+ * line for every store, else NULL. */
+const char *policy_check_query(const struct policy *p, const char *type,
+    const char *name);
+
 #endif

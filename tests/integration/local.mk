@@ -27,6 +27,7 @@ integration_tests = \
 	tests/integration/t-stores-sqlite.sh \
 	tests/integration/t-stores-postgresql.sh \
 	tests/integration/t-stores-mariadb.sh \
+	tests/integration/t-drill-stores.sh \
 	tests/integration/t-audit.sh \
 	tests/integration/t-keys.sh
 TESTS += $(integration_tests)

@@ -77,7 +77,8 @@ assert r["format"] == "bkp-drill-report" and r["version"] == 1, r
 assert r["verdict"] == "pass" and r["reasons"] == [] and r["failures"] == 0, r
 assert r["set"]["id"] == incr and r["set"]["level"] == "incremental", r
 ph = r["phases"]
-assert list(ph) == ["connect", "listing", "manifest", "restore", "check"], ph
+assert list(ph) == ["connect", "listing", "manifest", "restore", "load",
+                    "check"], ph
 assert all(v >= 0 for v in ph.values()) and ph["restore"] > 0, ph
 assert ph["check"] > 0, "the check did not run"
 assert abs(sum(ph.values()) - r["rto_seconds"]) < 1e-5, (ph, r["rto_seconds"])

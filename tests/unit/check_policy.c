@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "policy.h"
+#include "policy_stores.h"
 #include "testutil.h"
 
 #define NAME "/etc/bkp/policies/home.policy"
@@ -278,6 +279,66 @@ START_TEST(test_errors_one_by_one)
 }
 END_TEST
 
+/* [drill] check_query: one line a store, a line for every other store. */
+START_TEST(test_check_query)
+{
+	static const char extra[] =
+	    "[stores]\n"
+	    "postgresql = app\n"
+	    "sqlite = /var/lib/a b.db\n"
+	    "[drill]\n"
+	    "check_query = postgresql app: select x::int: 1 from t\n"
+	    "    sqlite /var/lib/a b.db:  select 2\n"
+	    "    select count(*) > 0 from t\n";
+	char *text = minimal_with(NMIN, extra), *err;
+	struct policy *p;
+
+	ck_assert_int_eq(parse(text, strlen(text), &p, &err), 0);
+	free(err);
+	ck_assert_str_eq(policy_check_query(p, "postgresql", "app"),
+	    "select x::int: 1 from t");
+	ck_assert_str_eq(policy_check_query(p, "sqlite", "/var/lib/a b.db"),
+	    "select 2");
+	ck_assert_str_eq(policy_check_query(p, "postgresql", "ap"),
+	    "select count(*) > 0 from t");
+	ck_assert_str_eq(policy_check_query(p, "mariadb", "app"),
+	    "select count(*) > 0 from t");
+	policy_free(p);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_check_query_errors)
+{
+	static const struct {
+		const char *extra;
+		int line;
+		const char *what;
+	} bad[] = {
+		{ "[stores]\nmariadb = a\n[drill]\ncheck_query = mariadb a:\n",
+		    13, "expected TYPE NAME: SQL" },
+		{ "[stores]\nmariadb = a\n[drill]\ncheck_query = mariadb : "
+		    "select 1\n", 13, "expected TYPE NAME: SQL" },
+		{ "[stores]\nmariadb = a\n[drill]\ncheck_query = mariadb a "
+		    "select 1\n", 13, "expected TYPE NAME: SQL" },
+		{ "[stores]\nmariadb = a\n[drill]\ncheck_query = mariadb a: "
+		    "select 1\n  mariadb a: select 2\n", 0,
+		    "two queries for mariadb a" },
+		{ "[stores]\nmariadb = a\n[drill]\ncheck_query = select 1\n"
+		    "  select 2\n", 0, "two queries for every store" },
+		{ "[stores]\ncommand = x: true\n[drill]\ncheck_query = "
+		    "select 1\n", 0, "no database in [stores]" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = minimal_with(NMIN, bad[i].extra);
+
+		expect_error(text, bad[i].line, bad[i].what);
+		free(text);
+	}
+}
+END_TEST
+
 START_TEST(test_missing_required)
 {
 	static const struct {
@@ -532,9 +593,11 @@ policy_suite(void)
 	tcase_add_test(tc, test_relative_url);
 	tcase_add_test(tc, test_parse_size);
 	tcase_add_test(tc, test_load_file);
+	tcase_add_test(tc, test_check_query);
 	suite_add_tcase(s, tc);
 	tcase_add_test(err, test_errors_one_by_one);
 	tcase_add_test(err, test_missing_required);
+	tcase_add_test(err, test_check_query_errors);
 	tcase_add_test(err, test_bad_names);
 	tcase_add_test(err, test_nul_byte);
 	tcase_add_test(err, test_all_errors_at_once);
