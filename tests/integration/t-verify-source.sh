@@ -102,9 +102,11 @@ verify_to "$T/out" "$T/err" --repo "$T/repo" $key --level sample \
     --sample 100% --compare-source --json
 unset LD_PRELOAD
 [ "$rc" -eq 16 ] || fail "silent corruption: exit $rc, expected 16"
-[ "$(grep -c 'error:' "$T/err")" -eq 1 ] &&
-    grep -q "error: $set: part [0-9]*: ${rotten#/}: source differs" "$T/err" ||
+if [ "$(grep -c 'error:' "$T/err")" -ne 1 ] ||
+    ! grep -q "error: $set: part [0-9]*: ${rotten#/}: source differs" "$T/err"
+then
 	fail "silent corruption: not one line naming set, part and path"
+fi
 [ "$(json "$T/out" '[(p["set"], p["problem"]) for p in d["problem_list"]]')" = "[('$set', 'source')]" ] ||
 	fail "silent corruption: $(json "$T/out" 'd["problem_list"]')"
 [ "$(json "$T/out" '(d["source"]["differ"], d["source"]["skipped_changed"])')" = "(1, 2)" ] ||
