@@ -16,6 +16,7 @@
 #include "error.h"
 #include "keys.h"
 #include "log.h"
+#include "repolock.h"
 #include "setwriter.h"
 #include "state.h"
 #include "targets.h"
@@ -74,6 +75,16 @@ open_repository(struct backup_run *r, int accept_new_host_key)
 		return -BKP_EKEY;
 	}
 	return 0;
+}
+
+/* Prune and destroy wait while this lock is held (lib/repolock.h). */
+static int
+lock_repository(struct backup_run *r)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), "backup of policy %s", r->p->name);
+	return repolock_acquire(r->repo, REPOLOCK_SHARED, what);
 }
 
 /* Loads the parent's manifest from the cache when an incremental is
@@ -233,6 +244,7 @@ backup_policy(const struct policy *p, const struct backup_request *req,
 	if (gethostname(r.host, sizeof(r.host) - 1) != 0)
 		strcpy(r.host, "unknown");
 	if ((rc = open_repository(&r, req->accept_new_host_key)) != 0 ||
+	    (rc = lock_repository(&r)) != 0 ||
 	    (rc = choose_parent(&r, req->level)) != 0 ||
 	    (rc = write_set(&r, req->checksum)) != 0)
 		goto out;

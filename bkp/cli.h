@@ -56,5 +56,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_drill(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "repo.h"
 #include "repogen.h"
+#include "repolock.h"
 
 static const char usage[] =
 "usage: bkp destroy (--policy FILE | --repo URL) --set ID [SFTP OPTIONS]\n"
@@ -25,7 +26,8 @@ static const char usage[] =
 "refused: destroy those first.  With --all, every set of the repository\n"
 "(all seals, then all key objects, then the rest), its audit records and\n"
 "its config: REPO_ID must be the repository's id, as a confirmation.\n"
-"The audit trail records what was destroyed.\n"
+"The audit trail records what was destroyed.  Holds the repository lock\n"
+"exclusively: refused (exit status 11) while anything writes to it.\n"
 "\n"
 "  -p, --policy FILE   the policy whose repository holds the set\n"
 "  -r, --repo URL      the repository\n"
@@ -219,6 +221,10 @@ remove_rest(struct repo *r)
 	}
 	if (rc == 0 && (rc = transport_rmdir(t, "sets")) == -BKP_ENOTFOUND)
 		rc = 0;
+	/* Last, its own lock and locks/ (empty unless stale locks). */
+	repolock_release(r);
+	if (rc == 0 && (rc = transport_rmdir(t, "locks")) == -BKP_ENOTFOUND)
+		rc = 0;
 	return rc;
 }
 
@@ -299,7 +305,9 @@ cmd_destroy(int argc, char **argv)
 		a.topts.identity = p->identity;
 		a.topts.known_hosts = p->known_hosts;
 	}
-	if ((rc = repo_open(a.repo, &a.topts, &r)) != 0)
+	if ((rc = repo_open(a.repo, &a.topts, &r)) != 0 ||
+	    (rc = repolock_acquire(r, REPOLOCK_EXCLUSIVE, a.all ?
+	    "destroy of the repository" : "destroy of a set")) != 0)
 		goto out;
 	if (a.all)
 		rc = destroy_all(r, a.confirm);

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "prune.h"
 #include "repo.h"
+#include "repolock.h"
 #include "retention.h"
 #include "timefmt.h"
 
@@ -27,7 +28,9 @@ static const char usage[] =
 "min_versions restorable sets, never the newest set, and every set a kept\n"
 "incremental depends on.  Interrupted sets (no seal) older than a day are\n"
 "removed.  A set is deleted seal first, then its data key, then its parts.\n"
-"Needs no secret key.\n"
+"Needs no secret key.  Holds the repository lock exclusively: while a\n"
+"backup or copy (of any host) writes to the repository, prune refuses\n"
+"with exit status 11 and names it.\n"
 "\n"
 "  -p, --policy FILE   the policy\n"
 "  -n, --dry-run       show every set with keep/delete and the rule that\n"
@@ -173,6 +176,16 @@ audit_prune(const struct policy *p, const struct retention_set *rs,
 		audit_ship_policy(p);
 }
 
+/* No writer may be at work while sets are deleted (lib/repolock.h). */
+static int
+lock_exclusive(struct repo *repo, const struct policy *p)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), "prune of policy %s", p->name);
+	return repolock_acquire(repo, REPOLOCK_EXCLUSIVE, what);
+}
+
 int
 prune_policy(const struct policy *p, const struct prune_request *req)
 {
@@ -191,6 +204,7 @@ prune_policy(const struct policy *p, const struct prune_request *req)
 
 	audit_policy(p);
 	if ((rc = repo_open(p->repo_url, &o, &repo)) != 0 ||
+	    (!req->dry_run && (rc = lock_exclusive(repo, p)) != 0) ||
 	    (rc = catalog_load(repo, (const uint8_t (*)[32])
 	    repo_config(repo)->signers, repo_config(repo)->nsigners,
 	    &cat)) != 0)

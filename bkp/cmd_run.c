@@ -14,6 +14,7 @@
 #include "error.h"
 #include "history.h"
 #include "hooks.h"
+#include "interrupt.h"
 #include "lock.h"
 #include "log.h"
 #include "policy.h"
@@ -150,11 +151,14 @@ run_loaded(const struct policy *p, const struct run_args *a,
 	rc = backup_with_hooks(p, due, a, out);
 	if (rc < 0)
 		return rc;
-	if ((prc = prune_policy(p, &prune)) != 0) {
+	if ((prc = prune_policy(p, &prune)) == -BKP_ELOCKED)
+		log_warn("policy %s: retention put off to a later run (the "
+		    "repository is in use); the backup is good", p->name);
+	else if (prc != 0)
 		log_error("policy %s: retention failed; the backup is good",
 		    p->name);
+	if (prc != 0)
 		return BKP_EWARN;
-	}
 	schedule_due(&p->schedule, now_ns(), strcmp(out->action, "full") == 0 ?
 	    now : h.last_full, now, 1, &out->next_ns);
 	if ((prc = run_verify(p, 1)) != 0)
@@ -327,7 +331,7 @@ cmd_run(int argc, char **argv)
 		rc = -BKP_ENOMEM;
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !interrupt_caught(); i++) {
 		run_policy(files[i], &a, &out[i]);
 		record(&out[i]);
 	}

@@ -42,7 +42,8 @@ struct copy_stats {
  * -BKP_EREPO).  Then every config generation of the source (config,
  * config.N: key rotations, changes of signers) is copied, byte for byte,
  * where the destination lacks it, and must be identical where it has
- * it. */
+ * it.  The destination is locked shared (lib/repolock.h) until it is
+ * closed: prune and destroy wait. */
 int copy_open_dest(struct repo *src, const char *url,
     const struct transport_opts *opts, struct repo **dst);
 

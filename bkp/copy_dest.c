@@ -13,6 +13,7 @@
 #include "keyobj.h"
 #include "log.h"
 #include "repogen.h"
+#include "repolock.h"
 
 static int
 refuse_foreign(void *arg, const char *name)
@@ -107,6 +108,7 @@ copy_open_dest(struct repo *src, const char *url,
 {
 	struct transport_opts o = { 0 };
 	struct transport *t = NULL;
+	char what[128];
 	uint64_t size;
 	int rc;
 
@@ -126,7 +128,9 @@ copy_open_dest(struct repo *src, const char *url,
 	transport_close(t);
 	if (rc != 0 || (rc = repo_open(url, opts, dst)) != 0)
 		return rc;
-	if ((rc = same_id(src, repo_config(*dst)->id, url)) != 0) {
+	snprintf(what, sizeof(what), "copy from %s", repo_url(src));
+	if ((rc = same_id(src, repo_config(*dst)->id, url)) != 0 ||
+	    (rc = repolock_acquire(*dst, REPOLOCK_SHARED, what)) != 0) {
 		repo_close(*dst);
 		*dst = NULL;
 	}

@@ -17,6 +17,7 @@
 #include "keyrotate.h"
 #include "keys.h"
 #include "log.h"
+#include "repolock.h"
 #include "passphrase.h"
 #include "repo.h"
 #include "repogen.h"
@@ -257,6 +258,7 @@ pass(struct rotation *rt)
 		return rc;
 	for (size_t i = 0; i < l.n && rc == 0; i++) {
 		log_progress("key rotate: set %zu of %zu", i + 1, l.n);
+		repolock_refresh(rt->r);
 		rc = rotate_set(rt, l.ids[i]);
 	}
 	log_progress_end();
@@ -327,7 +329,8 @@ key_rotate(const struct key_rotate_opts *o)
 
 	if ((rc = seckey_load(o->oldkey, o->passfile, &rt.old)) != 0 ||
 	    (rc = repo_open(o->url, o->topts, &rt.r)) != 0 ||
-	    (rc = new_key(&rt)) != 0 || (rc = check_config(&rt)) != 0 ||
+	    (rc = repolock_acquire(rt.r, REPOLOCK_SHARED, "key rotation")) !=
+	    0 || (rc = new_key(&rt)) != 0 || (rc = check_config(&rt)) != 0 ||
 	    (rc = switch_config(&rt)) != 0 || (rc = pass(&rt)) != 0)
 		goto out;
 	rt.retire = !o->keep_old;

@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "error.h"
+#include "interrupt.h"
 #include "log.h"
 
 static const struct command commands[] = {
@@ -28,6 +29,7 @@ static const struct command commands[] = {
 	{ "audit", cmd_audit, "check or show the audit trail" },
 	{ "drill", cmd_drill, "restore a point in time as a timed, checked recovery drill" },
 	{ "copy", cmd_copy, "copy the sets another repository lacks (offsite)" },
+	{ "unlock", cmd_unlock, "remove stale repository locks" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -88,6 +90,9 @@ main(int argc, char **argv)
 		/* Every command is in the audit trail (lib/audit.h). */
 		audit_begin(argc, argv, commands[i].name);
 		rc = audit_end(commands[i].run(argc - 1, argv + 1), NULL);
+		/* Cleaned up after SIGINT/SIGTERM (lib/interrupt.h): now
+		 * the signal may end the process. */
+		interrupt_reraise();
 		return rc < 0 ? -rc : rc;
 	}
 	log_error("unknown command '%s'; see bkp --help", argv[1]);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "repo.h"
 #include "repogen.h"
+#include "repolock.h"
 
 static const char CONFIG_MAGIC[8] = "BKPREPO\0";
 #define CHECK_LEN 32
@@ -17,6 +18,7 @@ static const char CONFIG_MAGIC[8] = "BKPREPO\0";
 struct repo {
 	struct transport *t;
 	struct repo_config config;
+	struct repolock *lock;	/* held by this process (repolock.c) */
 };
 
 int
@@ -168,6 +170,7 @@ repo_close(struct repo *r)
 {
 	if (r == NULL)
 		return;
+	repolock_release(r);
 	transport_close(r->t);
 	free(r);
 }
@@ -176,6 +179,18 @@ struct transport *
 repo_transport(struct repo *r)
 {
 	return r->t;
+}
+
+struct repolock *
+repo_held_lock(const struct repo *r)
+{
+	return r->lock;
+}
+
+void
+repo_set_held_lock(struct repo *r, struct repolock *l)
+{
+	r->lock = l;
 }
 
 const struct repo_config *

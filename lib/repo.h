@@ -6,6 +6,7 @@
  *   sets/ID/part-NNNNNN     encrypted pax+zstd parts
  *   sets/ID/manifest        encrypted manifest (the whole tree)
  *   sets/ID/seal            signed commit record, written last
+ *   locks/ID                repository locks (repolock.h), made on demand
  */
 #ifndef BKP_REPO_H
 #define BKP_REPO_H
@@ -25,6 +26,7 @@
 #define REPO_PATH_MAX 128
 
 struct repo;
+struct repolock;
 
 struct repo_config {
 	uint8_t id[REPO_ID_LEN];
@@ -48,9 +50,13 @@ int repo_init(const char *url, const struct transport_opts *opts,
     const struct bkp_pubkey *pub, char id_hex[REPO_ID_HEX]);
 int repo_open(const char *url, const struct transport_opts *opts,
     struct repo **r);
+/* Also removes the repository lock this process holds on r, if any. */
 void repo_close(struct repo *r);
 
 struct transport *repo_transport(struct repo *r);
+/* For repolock.c: the lock held on r (NULL: none). */
+struct repolock *repo_held_lock(const struct repo *r);
+void repo_set_held_lock(struct repo *r, struct repolock *l);
 const struct repo_config *repo_config(const struct repo *r);
 const char *repo_url(const struct repo *r);
 void repo_id_hex(const struct repo *r, char out[REPO_ID_HEX]);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "interrupt.h"
 #include "log.h"
 #include "transport_impl.h"
 
@@ -96,6 +97,10 @@ transport_url(const struct transport *t)
 int
 transport_mkdir(struct transport *t, const char *path)
 {
+	int rc;
+
+	if ((rc = interrupt_check()) != 0)
+		return rc;
 	return t->ops->mkdir(t->ctx, path);
 }
 
@@ -103,12 +108,20 @@ int
 transport_list(struct transport *t, const char *dir,
     int (*cb)(void *arg, const char *name), void *arg)
 {
+	int rc;
+
+	if ((rc = interrupt_check()) != 0)
+		return rc;
 	return t->ops->list(t->ctx, dir, cb, arg);
 }
 
 int
 transport_stat(struct transport *t, const char *path, uint64_t *size)
 {
+	int rc;
+
+	if ((rc = interrupt_check()) != 0)
+		return rc;
 	return t->ops->stat(t->ctx, path, size);
 }
 
@@ -132,6 +145,8 @@ transport_read_open(struct transport *t, const char *path,
 	int rc;
 
 	*rp = NULL;
+	if ((rc = interrupt_check()) != 0)
+		return rc;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -BKP_ENOMEM;
 	r->ops = t->ops;
@@ -146,6 +161,10 @@ transport_read_open(struct transport *t, const char *path,
 int
 transport_read(struct transport_reader *r, void *buf, size_t n, size_t *got)
 {
+	int rc;
+
+	if ((rc = interrupt_check()) != 0)
+		return rc;
 	return r->ops->read(r->f, buf, n, got);
 }
 
@@ -166,6 +185,8 @@ transport_write_open(struct transport *t, const char *path,
 	int rc;
 
 	*wp = NULL;
+	if ((rc = interrupt_check()) != 0)
+		return rc;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -BKP_ENOMEM;
 	w->ops = t->ops;
@@ -180,14 +201,24 @@ transport_write_open(struct transport *t, const char *path,
 int
 transport_write(struct transport_writer *w, const void *buf, size_t n)
 {
+	int rc;
+
+	if ((rc = interrupt_check()) != 0)
+		return rc;
 	return w->ops->write(w->f, buf, n);
 }
 
 int
 transport_write_commit(struct transport_writer *w)
 {
-	int rc = w->ops->write_commit(w->f);
+	int rc;
 
+	/* Interrupted: the object must not appear. */
+	if ((rc = interrupt_check()) != 0) {
+		transport_write_abort(w);
+		return rc;
+	}
+	rc = w->ops->write_commit(w->f);
 	free(w);
 	return rc;
 }

@@ -29,7 +29,8 @@ integration_tests = \
 	tests/integration/t-stores-mariadb.sh \
 	tests/integration/t-drill-stores.sh \
 	tests/integration/t-audit.sh \
-	tests/integration/t-keys.sh
+	tests/integration/t-keys.sh \
+	tests/integration/t-repo-lock.sh
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \
 	tests/integration/lib.sh tests/integration/sshd.sh \

@@ -101,9 +101,10 @@ restore_cmp "$T/back" "$SRC"
 expect_exit 0 bkp verify --repo "$T/back" --level hashes >/dev/null 2>&1
 
 log "a copy to local killed at its 5th object commit, then resumed"
-# Commits: config, A's key, part 0, part 1, part 2 (killed before it).
+# Commits: config, the repository lock, A's key, part 0, part 1, part 2
+# (killed before it).
 strace_bkp -f -qq -o /dev/null -e trace=renameat2 \
-    -e inject=renameat2:signal=KILL:when=5 \
+    -e inject=renameat2:signal=KILL:when=6 \
     "$BKP" copy --from "$REPO" --to "$T/resume" >/dev/null 2>&1 &&
 	fail "the copy was not killed"
 [ -z "$(sealed "$T/resume")" ] || fail "a set is sealed after the kill"

@@ -81,7 +81,7 @@ log "rotate, interrupted after the config and one key object: both keys work"
 NEWPASS="rotated passphrase"
 rc=0
 BKP_NEW_PASSPHRASE=$NEWPASS strace_bkp -f -qq -o /dev/null \
-    -e inject=renameat2:when=3:signal=KILL \
+    -e inject=renameat2:when=4:signal=KILL \
     "$BKP" key rotate --repo "$T/repo" --key "$T/keys/repo.key" \
     --out "$T/new" >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 137 ] || fail "rotate was not killed (exit $rc)"

@@ -18,7 +18,8 @@ unit_tests = \
 	tests/unit/check_policy \
 	tests/unit/check_state \
 	tests/unit/check_transport \
-	tests/unit/check_audit
+	tests/unit/check_audit \
+	tests/unit/check_lockobj
 
 check_PROGRAMS += $(unit_tests) tests/unit/check_regressions
 TESTS += $(unit_tests) tests/unit/check_regressions
@@ -77,6 +78,11 @@ tests_unit_check_audit_SOURCES = tests/unit/check_audit.c \
 	tests/unit/testutil.c tests/unit/testutil.h
 tests_unit_check_audit_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_audit_LDADD = lib/libbkp.a $(LIBS_ALL) $(CHECK_LIBS)
+
+tests_unit_check_lockobj_SOURCES = tests/unit/check_lockobj.c \
+	tests/unit/testutil.c tests/unit/testutil.h
+tests_unit_check_lockobj_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_lockobj_LDADD = lib/libbkp.a $(LIBS_ALL) $(CHECK_LIBS)
 
 tests_unit_check_regressions_SOURCES = tests/unit/check_regressions.c \
 	tests/unit/testutil.c tests/unit/testutil.h
