@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_sched.h"
 #include "policy_stores.h"
 
 #define POLICY_MAX (1 << 20)
@@ -512,6 +513,37 @@ check_drill(struct parse *ps)
 			    "key (the secret key the drill restores with)");
 }
 
+/* The line key was given at, 0 if it was not. */
+static int
+seen_at(const struct parse *ps, const char *section, const char *key)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].key, key) == 0)
+			return ps->seen[i];
+	return 0;
+}
+
+static void
+report_sched(void *arg, int line, const char *msg)
+{
+	perr(arg, line, "%s", msg);
+}
+
+/* Schedules that cannot work as written (policy_sched.h). */
+static void
+check_schedule(struct parse *ps)
+{
+	struct policy_sched_lines l = {
+		.full = seen_at(ps, "schedule", "full"),
+		.incr = seen_at(ps, "schedule", "incremental"),
+		.window = seen_at(ps, "schedule", "window"),
+		.drill_every = seen_at(ps, "drill", "every"),
+	};
+
+	policy_sched_check(ps->p, &l, report_sched, ps);
+}
+
 static void
 check_required(struct parse *ps)
 {
@@ -537,6 +569,7 @@ check_required(struct parse *ps)
 		perr(ps, ps->seen[0], "[policy] name: use at most 64 "
 		    "characters, no '/' and no leading '.'");
 	check_drill(ps);
+	check_schedule(ps);
 }
 
 int

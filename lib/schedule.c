@@ -161,3 +161,25 @@ schedule_period_seconds(const struct period *p)
 	default: return 31 * 86400;
 	}
 }
+
+void
+schedule_period_name(const struct period *p, char *out, size_t size)
+{
+	static const char *const kinds[] = { "hourly", "daily", "weekly",
+	    "monthly" };
+
+	if (p->kind == PERIOD_WEEKLY && p->wday >= 0 && p->wday < 7)
+		snprintf(out, size, "weekly %s", days[p->wday]);
+	else
+		snprintf(out, size, "%s", kinds[p->kind]);
+}
+
+int
+schedule_window_minutes(const struct schedule *s)
+{
+	if (s->window_start < 0)
+		return -1;
+	if (s->window_end > s->window_start)
+		return s->window_end - s->window_start;
+	return s->window_end + 24 * 60 - s->window_start;
+}

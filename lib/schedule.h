@@ -10,6 +10,7 @@
 #ifndef BKP_SCHEDULE_H
 #define BKP_SCHEDULE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum period_kind { PERIOD_HOURLY, PERIOD_DAILY, PERIOD_WEEKLY,
@@ -40,6 +41,11 @@ enum due schedule_due(const struct schedule *s, int64_t now,
 
 /* The nominal length of a period in seconds (a month counts 31 days). */
 int64_t schedule_period_seconds(const struct period *p);
+
+/* "daily", "weekly sun", as the policy file says it. */
+void schedule_period_name(const struct period *p, char *out, size_t size);
+/* The window's length in minutes (it may wrap past midnight); -1: none. */
+int schedule_window_minutes(const struct schedule *s);
 
 /* 1 if now is inside the window (or there is none). */
 int schedule_in_window(const struct schedule *s, int64_t now);

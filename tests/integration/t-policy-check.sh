@@ -82,7 +82,10 @@ timeout = 1d\n' "$T/keys/id_ed25519" "$T/keys/known_hosts")
 expect_ok "$f"
 expect_ok "$(case_file sched-weekly '[schedule]\nfull = weekly\nincremental = daily
 window = 00:00-24:00\n')"
-expect_ok "$(case_file sched-sat '[schedule]\nfull = WEEKLY sat\nincremental = monthly\n')"
+expect_ok "$(case_file sched-sat '[schedule]\nfull = WEEKLY sat\nincremental = hourly\n')"
+# fulls only; an hour-long window that wraps past midnight; a drill as
+# often as the backups
+expect_ok "$(case_file sched-full-only '[schedule]\nfull = daily\nwindow = 23:30-00:30\n[drill]\nevery = 1d\n')"
 expect_ok "$(case_sed name64 "s/^name = check$/name = $(printf '%064d' 0)/")"
 # A list may go on in a second [source] section; its paths add up.
 expect_ok "$(case_file paths-twice '[source]\npaths = /nonexistent\n')" \
@@ -143,6 +146,14 @@ expect_error "$(case_file window-empty '[schedule]\nwindow = 05:00-05:00\n')" \
     ":11: [schedule] window = 05:00-05:00: $W"
 expect_error "$(case_file window-trailing '[schedule]\nwindow = 01:00-05:00x\n')" \
     ":11: [schedule] window = 01:00-05:00x: $W"
+
+log "impossible schedules"
+expect_error "$(case_file incr-not-shorter '[schedule]\nfull = weekly sun\nincremental = monthly\n')" \
+    ":12: [schedule] incremental = monthly is not more frequent than full = weekly sun: every backup would be a full; make it shorter, or remove it"
+expect_error "$(case_file window-short '[schedule]\nwindow = 23:45-00:15\n')" \
+    ":11: [schedule] window = 23:45-00:15 is 30 minutes long: bkp run, called every hour, may never fall into it; make it at least an hour"
+expect_error "$(case_file drill-often '[schedule]\nincremental = daily\n[drill]\nevery = 12h\n')" \
+    ":13: [drill] every is shorter than the interval of the backups (daily): a drill would be due again before there is a new set to drill"
 D="expected a duration such as 30s, 15m, 2h"
 expect_error "$(case_file duration '[hooks]\ntimeout = soon\n')" \
     ":11: [hooks] timeout = soon: $D"
