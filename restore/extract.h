@@ -1,6 +1,7 @@
 /* extract.h: restores the entries of a set into a target directory.
  *
- * Reads only the parts the manifest points at, one after another; every
+ * Reads only the parts the manifest points at, several at once (a worker
+ * thread per CPU, at most 4, each taking the next part); every
  * regular file is written under a temporary name, its hash compared with
  * the manifest, and only then renamed to its real name.  libarchive's
  * secure extraction refuses "..", absolute paths and paths through
