@@ -285,9 +285,11 @@ restore(struct drill *d)
 	d->files = count_files(extract_manifest(x));
 	d->bytes_read = parts_bytes(d, extract_manifest(x));
 	end_phase(d, PHASE_MANIFEST);
-	log_info("drill: restoring set %s into %s", d->set->setid, d->target);
-	if ((rc = make_target(d)) == 0)
+	if ((rc = make_target(d)) == 0) {
+		log_info("drill: restoring set %s into %s", d->set->setid,
+		    d->target);
 		rc = extract(d, x);
+	}
 	extract_free(x);
 	end_phase(d, PHASE_RESTORE);
 	return d->restore_rc = rc;
