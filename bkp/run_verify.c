@@ -196,6 +196,8 @@ run_verify(const struct policy *p, int after_backup)
 		argv[n++] = "--passphrase-file";
 		argv[n++] = p->verify_passfile;
 	}
+	if (level_rank(level) >= 2 && p->verify_compare_source)
+		argv[n++] = "--compare-source";
 	if (p->identity) {
 		argv[n++] = "--identity";
 		argv[n++] = p->identity;
@@ -205,6 +207,8 @@ run_verify(const struct policy *p, int after_backup)
 		argv[n++] = p->known_hosts;
 	}
 	argv[n] = NULL;
-	log_info("policy %s: verify --level %s", p->name, spec);
+	log_info("policy %s: verify --level %s%s", p->name, spec,
+	    level_rank(level) >= 2 && p->verify_compare_source ?
+	    " --compare-source" : "");
 	return spawn_bkp(argv);
 }

@@ -69,6 +69,8 @@ log_record(const struct verify *v, int64_t ns)
 	    json_object_new_uint64(v->seed) : NULL);
 	json_object_object_add(o, "rotate", v->level == VERIFY_SAMPLE ?
 	    json_object_new_boolean(v->rotate) : NULL);
+	json_object_object_add(o, "source_compared", v->compare_source ?
+	    json_object_new_int64((int64_t)v->src.compared) : NULL);
 	json_object_object_add(o, "source_differ", v->compare_source ?
 	    json_object_new_int64((int64_t)v->src.differ) : NULL);
 	return o;

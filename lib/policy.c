@@ -76,6 +76,8 @@ static const struct key_def keys[] = {
 	{ "verify", "weekly", K_VERIFY, F(verify_weekly), 0, 0, 0 },
 	{ "verify", "key", K_PATH, F(verify_key), 0, 0, 0 },
 	{ "verify", "passphrase_file", K_PATH, F(verify_passfile), 0, 0, 0 },
+	{ "verify", "compare_source", K_BOOL, F(verify_compare_source), 0, 0,
+	    0 },
 	{ "notify", "command", K_STR, F(notify), 0, 0, 0 },
 	{ "stores", "command", K_LIST, F(stores.commands), 0, 0, 0 },
 	{ "stores", "postgresql", K_LIST, F(stores.pg_databases), 0, 0, 0 },
@@ -524,6 +526,30 @@ seen_at(const struct parse *ps, const char *section, const char *key)
 	return 0;
 }
 
+/* Whether a [verify] level restores files: sample or full. */
+static int
+restores_files(const char *level)
+{
+	char name[16];
+
+	return level && policy_verify_level(level, name, sizeof(name)) == 0 &&
+	    (strcmp(name, "sample") == 0 || strcmp(name, "full") == 0);
+}
+
+/* compare_source compares restored files with their live sources: it
+ * needs a verify that restores some. */
+static void
+check_verify(struct parse *ps)
+{
+	const struct policy *p = ps->p;
+
+	if (p->verify_compare_source && !restores_files(p->verify_after) &&
+	    !restores_files(p->verify_weekly))
+		perr(ps, seen_at(ps, "verify", "compare_source"), "[verify] "
+		    "compare_source = yes compares restored files: it needs "
+		    "after_backup or weekly at level sample or full");
+}
+
 static void
 report_sched(void *arg, int line, const char *msg)
 {
@@ -569,6 +595,7 @@ check_required(struct parse *ps)
 		perr(ps, ps->seen[0], "[policy] name: use at most 64 "
 		    "characters, no '/' and no leading '.'");
 	check_drill(ps);
+	check_verify(ps);
 	check_schedule(ps);
 }
 

@@ -68,6 +68,7 @@ struct policy {
 	char *verify_after;		/* level after each backup, or NULL */
 	char *verify_weekly;		/* level at least once a week, or NULL */
 	char *verify_key, *verify_passfile;	/* for sample / full */
+	int verify_compare_source;	/* sample / full: --compare-source */
 	char *notify;			/* command told of problems */
 	struct store_rules stores;
 	struct drill_rules drill;

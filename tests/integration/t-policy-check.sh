@@ -171,6 +171,18 @@ for name in a/b .hidden "$(printf '%065d' 0)"; do
 	    ":2: [policy] name: use at most 64 characters, no '/' and no leading '.'"
 done
 
+log "[verify] compare_source"
+expect_ok "$(case_file verify-compare '[verify]\nafter_backup = sample:5%%\nweekly = hashes
+key = %s\ncompare_source = yes\n' "$T/keys/repo.key")"
+expect_ok "$(case_file verify-compare-no '[verify]\nweekly = structure\ncompare_source = no\n')"
+CS="[verify] compare_source = yes compares restored files: it needs after_backup or weekly at level sample or full"
+expect_error "$(case_file verify-compare-hashes '[verify]\nafter_backup = structure\nweekly = hashes
+compare_source = yes\n')" ":13: $CS"
+expect_error "$(case_file verify-compare-alone '[verify]\ncompare_source = on\n')" \
+    ":11: $CS"
+expect_error "$(case_file verify-compare-bool '[verify]\nweekly = full\ncompare_source = sometimes\n')" \
+    ":12: [verify] compare_source = sometimes: expected yes or no"
+
 log "not policy files"
 expect_error "$(case_file syntax 'this line is not a key\n')" \
     ":10: syntax error (expected [section] or key = value)"
