@@ -22,6 +22,7 @@ integration_tests = \
 	tests/integration/t-run-hooks.sh \
 	tests/integration/t-run-verify.sh \
 	tests/integration/t-policy-check.sh \
+	tests/integration/t-policy-doc.sh \
 	tests/integration/t-drill.sh \
 	tests/integration/t-stores-command.sh \
 	tests/integration/t-stores-sqlite.sh \
