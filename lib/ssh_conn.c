@@ -268,8 +268,18 @@ ssh_conn_close(struct ssh_conn *c)
 static _Thread_local int last_status;
 static _Thread_local char last_msg[256];
 
-int
-ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader)
+/* Settles the reader on lane k unless it is reader. */
+static void
+settle_lane(struct ssh_conn *c, unsigned k, void *reader)
+{
+	void *r = c->lane_reader[k];
+
+	if (r != NULL && r != reader)
+		c->lane_settle(r);
+}
+
+static int
+begin(struct ssh_conn *c, int slow, void *reader, unsigned lane)
 {
 	pthread_mutex_lock(&c->mu);
 	if (c->lost)
@@ -277,10 +287,36 @@ ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader)
 	ssh_watchdog_arm(c->wd, c->timeout * (slow > 0 ? slow : 1));
 	if (c->settle != NULL && c->settle_reader != reader)
 		c->settle(c->settle_reader);
+	if (lane > 0)
+		settle_lane(c, lane, reader);
+	else
+		for (unsigned k = 1; k < SSH_LANES_MAX; k++)
+			settle_lane(c, k, reader);
 	/* libssh keeps the status of the last reply: clear it, so that a
 	 * call failing without a reply is seen as a lost connection. */
 	c->sftp->errnum = SSH_FX_OK;
 	return 0;
+}
+
+int
+ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader)
+{
+	return begin(c, slow, reader, 0);
+}
+
+int
+ssh_conn_begin_lane(struct ssh_conn *c, int slow, void *reader,
+    unsigned lane)
+{
+	return begin(c, slow, reader, lane);
+}
+
+void
+ssh_conn_forget_readers(struct ssh_conn *c)
+{
+	c->settle = NULL;
+	c->settle_reader = NULL;
+	memset(c->lane_reader, 0, sizeof(c->lane_reader));
 }
 
 int

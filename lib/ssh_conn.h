@@ -60,6 +60,13 @@ struct ssh_conn {
 	 * it receive their replies (see ssh_conn_begin_as). */
 	void (*settle)(void *reader);
 	void *settle_reader;
+	/* Readers on channels 1.. (lane_reader[k] on lane k) with requests
+	 * in flight: their replies come on a channel of their own, so only
+	 * calls on that channel, and calls of others than readers, must
+	 * wait for them first. */
+	void (*lane_settle)(void *reader);
+	void *lane_reader[SSH_LANES_MAX];
+	unsigned next_lane;	/* the lane the next reader gets */
 };
 
 /* Connects; reports what went wrong (-BKP_ETRANSPORT mostly).  t and o
@@ -96,6 +103,12 @@ int ssh_conn_end(struct ssh_conn *c, int failed);
  * left in flight across other calls would pile up in libssh's queue.  A
  * reader registers while it has requests in flight, under the mutex. */
 int ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader);
+/* As ssh_conn_begin_as(), for a call of reader on its own channel lane
+ * (k >= 1): a reader on another lane keeps its replies in flight. */
+int ssh_conn_begin_lane(struct ssh_conn *c, int slow, void *reader,
+    unsigned lane);
+/* Forgets the registered readers (a new session). */
+void ssh_conn_forget_readers(struct ssh_conn *c);
 
 /* Runs expr (true on success) between begin and end: 0, or -1 when it
  * failed or the connection is lost; then ssh_conn_fail() tells which. */

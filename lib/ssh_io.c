@@ -34,6 +34,8 @@ struct slot {
 
 struct ssh_reader {
 	struct ssh_conn *c;
+	unsigned lane;		/* its channel: ssh_conn_lane(c, lane) */
+	sftp_session sftp;	/* that channel's SFTP session */
 	sftp_file f;
 	unsigned gen;		/* the session f belongs to */
 	uint64_t delivered;	/* bytes returned to the caller */
@@ -50,8 +52,11 @@ struct ssh_reader {
 
 /* Reading: a window of requests in flight, growing from 8 to READ_DEPTH
  * while the replies come back full (a small object costs a few requests
- * answered at once with its end), each reply into its own slot.
- * Everything below runs under the connection's mutex. */
+ * answered at once with its end), each reply into its own slot.  Readers
+ * take the channels after the first in turn, so that several read side by
+ * side (restore's workers) each keep a full window of replies coming
+ * instead of waiting for each other's.  Everything below runs under the
+ * connection's mutex. */
 
 static void
 reader_free(struct ssh_reader *rd)
@@ -63,6 +68,42 @@ reader_free(struct ssh_reader *rd)
 	free(rd->rx);
 	free(rd->path);
 	free(rd);
+}
+
+static int
+begin(struct ssh_reader *rd)
+{
+	return rd->lane > 0 ? ssh_conn_begin_lane(rd->c, 1, rd, rd->lane) :
+	    ssh_conn_begin_as(rd->c, 1, rd);
+}
+
+/* Opens the object on the reader's channel (the first one if no other
+ * can be had); -1 with the server's status kept for ssh_conn_fail. */
+static int
+open_locked(struct ssh_reader *rd)
+{
+	struct ssh_conn *c = rd->c;
+
+	if ((rd->sftp = ssh_conn_lane(c, rd->lane)) == NULL) {
+		rd->lane = 0;
+		rd->sftp = c->sftp;
+	}
+	if ((rd->f = sftp_open(rd->sftp, rd->path, O_RDONLY, 0)) == NULL) {
+		c->sftp->errnum = sftp_get_error(rd->sftp);
+		return -1;
+	}
+	rd->gen = c->gen;
+	return 0;
+}
+
+static int
+open_once(struct ssh_reader *rd)
+{
+	int failed = 1;
+
+	if (begin(rd) == 0)
+		failed = open_locked(rd) != 0;
+	return ssh_conn_end(rd->c, failed);
 }
 
 int
@@ -83,14 +124,14 @@ ssh_reader_open(struct ssh_conn *c, const char *path, struct ssh_reader **rp)
 		reader_free(rd);
 		return -BKP_ENOMEM;
 	}
+	if (c->lanes > 1)
+		rd->lane = 1 + c->next_lane++ % (unsigned)(c->lanes - 1);
 	do {
 		gen = ssh_conn_gen(c);
-		rc = SSH_CALL(c, 1, (rd->f = sftp_open(c->sftp, rd->path,
-		    O_RDONLY, 0)) != NULL);
+		rc = open_once(rd);
 		if (rc != 0)
 			rc = ssh_conn_fail(c, rd->path, "cannot open", 1);
 	} while (rc != 0 && ssh_conn_again(c, rc, gen));
-	rd->gen = gen;
 	if (rc != 0) {
 		if (rc == -BKP_ENOTFOUND)
 			log_error("%s%s: object missing from the repository",
@@ -110,7 +151,13 @@ track(struct ssh_reader *rd)
 {
 	struct ssh_conn *c = rd->c;
 
-	if (rd->requested > 0) {
+	if (rd->lane > 0) {
+		c->lane_settle = settle;
+		if (rd->requested > 0)
+			c->lane_reader[rd->lane] = rd;
+		else if (c->lane_reader[rd->lane] == rd)
+			c->lane_reader[rd->lane] = NULL;
+	} else if (rd->requested > 0) {
 		c->settle = settle;
 		c->settle_reader = rd;
 	} else if (c->settle_reader == rd) {
@@ -123,7 +170,7 @@ track(struct ssh_reader *rd)
 static int
 fill(struct ssh_reader *rd, size_t need)
 {
-	ssh_channel ch = rd->c->sftp->channel;
+	ssh_channel ch = rd->sftp->channel;
 
 	if (rd->rxoff > RX_CAP / 2 || rd->rxoff + need > RX_CAP) {
 		memmove(rd->rx, rd->rx + rd->rxoff, rd->rxlen);
@@ -245,7 +292,7 @@ request(struct ssh_reader *rd)
 			rc = -BKP_ENOMEM;
 			break;
 		}
-		id = ssh_pipe_id(rd->c->sftp);
+		id = ssh_pipe_id(rd->sftp);
 		if (ssh_pipe_read(rd->f, id, rd->next, rd->req) != 0) {
 			rc = -1;
 			break;
@@ -337,8 +384,6 @@ read_locked(struct ssh_reader *rd, uint8_t *buf, size_t n, size_t *got)
 static int
 reopen(struct ssh_reader *rd)
 {
-	struct ssh_conn *c = rd->c;
-
 	if (rd->f != NULL)
 		sftp_close(rd->f);	/* of the old session: just freed */
 	rd->n = rd->head = rd->requested = 0;
@@ -348,10 +393,7 @@ reopen(struct ssh_reader *rd)
 	rd->req = READ_REQ;
 	rd->next = rd->delivered;
 	rd->rxoff = rd->rxlen = 0;
-	if ((rd->f = sftp_open(c->sftp, rd->path, O_RDONLY, 0)) == NULL)
-		return -1;
-	rd->gen = c->gen;
-	return 0;
+	return open_locked(rd);
 }
 
 static int
@@ -362,7 +404,7 @@ read_once(struct ssh_reader *rd, void *buf, size_t n, size_t *got,
 	int rc = -1;
 
 	*got = 0;
-	if (ssh_conn_begin_as(c, 1, rd) == 0) {
+	if (begin(rd) == 0) {
 		rc = rd->gen == c->gen ? 0 : reopen(rd);
 		if (rc == 0)
 			rc = read_locked(rd, buf, n, got);
@@ -396,7 +438,7 @@ ssh_reader_close(struct ssh_reader *rd)
 		return;
 	/* Replies still in flight would pile up in libssh's queue; and the
 	 * connection must forget the reader in any case. */
-	if (ssh_conn_begin_as(rd->c, 1, rd) == 0 && rd->gen == rd->c->gen)
+	if (begin(rd) == 0 && rd->gen == rd->c->gen)
 		settle(rd);
 	rd->requested = 0;
 	track(rd);

@@ -162,8 +162,7 @@ reconnect(struct ssh_conn *c)
 	c->has_fsync = n.has_fsync;
 	c->has_statvfs = n.has_statvfs;
 	c->lost = 0;
-	c->settle = NULL;
-	c->settle_reader = NULL;
+	ssh_conn_forget_readers(c);
 	c->gen++;
 	pthread_mutex_unlock(&c->mu);
 	return 0;

@@ -108,7 +108,8 @@ backup_through() {
 	cat "$T/err" >>"$T/all.err"
 	[ "$(cuts)" -ge "$#" ] ||
 		fail "cuts $*: only $(cuts) made: $(cat "$T/proxy.log")"
-	grep -q "reconnected" "$T/err" || fail "no reconnection: $(cat "$T/err") $(cat "$T/proxy.log")"
+	[ "${NEED_RECONNECT:-1}" = 0 ] || grep -q "reconnected" "$T/err" ||
+		fail "no reconnection: $(cat "$T/err") $(cat "$T/proxy.log")"
 }
 
 mkdir -p "$SRC/big" "$SRC/small"
@@ -148,11 +149,17 @@ until grep -q '^conn 0 ' "$T/proxy.log"; do
 done
 total=$(awk '$1 == "conn" { print $4; exit }' "$T/proxy.log")
 [ "$total" -gt 5000 ] || fail "implausible byte count: $total"
+# The last percent of the bytes can be the channels' and the session's
+# closing messages alone: a cut there needs no reconnection, but the
+# backup must still succeed and restore.
 for permille in 500 650 800 880 930 960 975 985 990; do
 	echo "$permille" >>"$SRC/small/changed"
+	NEED_RECONNECT=1
+	[ "$permille" -lt 985 ] || NEED_RECONNECT=0
 	backup_through $((total * permille / 1000))
 	restore_cmp
 done
+NEED_RECONNECT=1
 grep -q 'tmp\.seal\.' "$T/all.err" ||
 	fail "no cut fell on the seal: $(grep -i lost "$T/all.err")"
 
