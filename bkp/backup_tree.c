@@ -33,6 +33,7 @@ struct tree {
 	struct backup_stats *stats;
 	struct archive *disk;	/* metadata lookups (xattrs, ACLs, names) */
 	void *inodes;		/* tsearch tree of hard-linked inodes */
+	size_t prev_hint;	/* manifest_find_next in o->prev */
 	uint8_t *buf;
 	struct timespec last_progress;
 };
@@ -130,12 +131,15 @@ entry_from_stat(struct manifest_entry *e, const struct walk_item *it)
 
 /* Unchanged since the previous manifest: same type, size, times, inode. */
 static const struct manifest_entry *
-unchanged(const struct tree *t, const struct manifest_entry *e)
+unchanged(struct tree *t, const struct manifest_entry *e)
 {
 	const struct manifest_entry *p;
 
+	/* The walk goes in manifest order: the previous manifest's entries
+	 * come up one after the other. */
 	if (t->o->prev == NULL ||
-	    (p = manifest_find(t->o->prev, e->path)) == NULL)
+	    (p = manifest_find_next(t->o->prev, e->path, &t->prev_hint)) ==
+	    NULL)
 		return NULL;
 	if (p->type != e->type || p->where != WHERE_PART ||
 	    (p->flags & ENTRY_CHANGED) || p->size != e->size ||

@@ -145,6 +145,19 @@ manifest_find(const struct manifest *m, const char *path)
 	return NULL;
 }
 
+const struct manifest_entry *
+manifest_find_next(const struct manifest *m, const char *path, size_t *hint)
+{
+	const struct manifest_entry *e;
+
+	if (*hint < m->n && manifest_path_cmp(path, m->e[*hint].path) == 0)
+		e = &m->e[*hint];
+	else if ((e = manifest_find(m, path)) == NULL)
+		return NULL;
+	*hint = (size_t)(e - m->e) + 1;
+	return e;
+}
+
 static void
 encode_entry(const struct manifest_entry *e, struct wbuf *w)
 {

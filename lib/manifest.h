@@ -78,6 +78,10 @@ const char *manifest_entry_set(const struct manifest *m,
 /* The entry for path, or NULL (binary search; needs walk order). */
 const struct manifest_entry *manifest_find(const struct manifest *m,
     const char *path);
+/* As manifest_find, for lookups made in manifest order: *hint is where
+ * the last one ended (start at 0), and the entry there is tried first. */
+const struct manifest_entry *manifest_find_next(const struct manifest *m,
+    const char *path, size_t *hint);
 
 /* 1 if p is a relative path with no empty, "." or ".." component. */
 int manifest_path_valid(const char *p);

@@ -244,6 +244,29 @@ START_TEST(test_find)
 }
 END_TEST
 
+/* Hinted lookups: in order, backwards, skipping, and misses in between
+ * all find what manifest_find finds. */
+START_TEST(test_find_next)
+{
+	struct manifest *m = sample();
+	size_t hint = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		ck_assert_ptr_eq(manifest_find_next(m, m->e[i].path, &hint),
+		    &m->e[i]);
+		ck_assert_uint_eq(hint, i + 1);
+		ck_assert_ptr_null(manifest_find_next(m, "dir/fil", &hint));
+		ck_assert_uint_eq(hint, i + 1);
+	}
+	for (size_t i = m->n; i-- > 0;)
+		ck_assert_ptr_eq(manifest_find_next(m, m->e[i].path, &hint),
+		    &m->e[i]);
+	hint = m->n + 5;
+	ck_assert_ptr_eq(manifest_find_next(m, m->e[0].path, &hint), &m->e[0]);
+	manifest_free(m);
+}
+END_TEST
+
 START_TEST(test_path_cmp)
 {
 	/* Strictly increasing in walk order. */
@@ -588,6 +611,7 @@ manifest_suite(void)
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_roundtrip_empty);
 	tcase_add_test(tc, test_find);
+	tcase_add_test(tc, test_find_next);
 	tcase_add_test(tc, test_path_cmp);
 	tcase_add_test(tc, test_set_table);
 	suite_add_tcase(s, tc);
