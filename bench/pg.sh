@@ -20,6 +20,8 @@
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/region.sh
+. "$TOP/bench/region.sh"
 SCALE=70
 OUT=$TOP/docs/BENCHMARKS.md
 while [ $# -gt 0 ]; do
@@ -202,14 +204,5 @@ section=$W/section.md
 cat "$section"
 
 # Replace the section between the markers, or append it.
-if [ -f "$OUT" ] && grep -q '^<!-- bench/pg.sh: begin -->' "$OUT"; then
-	awk -v f="$section" '
-	    /^<!-- bench\/pg.sh: begin -->/ { while ((getline l < f) > 0) print l; skip = 1; next }
-	    /^<!-- bench\/pg.sh: end -->/ { skip = 0; next }
-	    !skip { print }' "$OUT" >"$W/out.md"
-	cat "$W/out.md" >"$OUT"
-else
-	[ ! -s "$OUT" ] || echo >>"$OUT"
-	cat "$section" >>"$OUT"
-fi
+bench_write_region "$OUT" bench/pg.sh "$section" || exit 1
 echo "bench/pg.sh: wrote its section of $OUT" >&2

@@ -49,6 +49,8 @@ done
 SEED=${BENCH_SEED:-42}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/region.sh
+. "$here/region.sh"
 TOP=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/.." && pwd))
 OUT=${OUT:-$TOP/docs/BENCHMARKS.md}
 case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
@@ -564,21 +566,7 @@ PY
 } >"$REPORT"
 
 # Replace the marked region of OUT, or append it; nothing else is touched.
-BEGIN_MARK='<!-- bench/run.sh: begin -->'
-END_MARK='<!-- bench/run.sh: end -->'
-mkdir -p "$(dirname "$OUT")"
-if [ -f "$OUT" ] && grep -qF "$BEGIN_MARK" "$OUT"; then
-    grep -qF "$END_MARK" "$OUT" || die "$OUT has the begin marker but no end marker; not touching it"
-    awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v f="$REPORT" '
-        index($0, b) == 1 && !done { while ((getline l < f) > 0) print l; skip = 1; done = 1; next }
-        skip && index($0, e) == 1 { skip = 0; next }
-        !skip { print }' "$OUT" >"$OUT.tmp.$$"
-    mv "$OUT.tmp.$$" "$OUT"
-elif [ -s "$OUT" ]; then
-    { echo; cat "$REPORT"; } >>"$OUT"
-else
-    { echo "# Benchmarks"; echo; cat "$REPORT"; } >"$OUT"
-fi
+bench_write_region "$OUT" bench/run.sh "$REPORT" || die "not writing $OUT"
 say "report written to $OUT"
 
 if [ -n "$CHECK_FAILED" ]; then

@@ -77,20 +77,7 @@ EOF
 write_report() {
 	local section
 	section=$(report)
-	mkdir -p "$(dirname "$OUT")"
-	touch "$OUT"
-	python3 - "$OUT" "$section" <<'PY'
-import sys
-path, section = sys.argv[1], sys.argv[2] + "\n"
-text = open(path).read()
-begin, end = "<!-- bench/sftp.sh: begin -->", "<!-- bench/sftp.sh: end -->"
-i, j = text.find(begin), text.find(end)
-if i >= 0 and j > i:
-    text = text[:i] + section + text[j + len(end):].lstrip("\n")
-else:
-    text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + section
-open(path, "w").write(text)
-PY
+	bench_write_region "$OUT" bench/sftp.sh "$section" || die "not writing $OUT"
 	say "report written to $OUT"
 }
 

@@ -52,6 +52,8 @@ SEED=${BENCH_SEED:-42}
 TOOLS=${BENCH_TOOLS:-bkp restic}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/region.sh
+. "$here/region.sh"
 TOP=$(cd "$here/.." && pwd)
 OUT=${OUT:-$TOP/docs/BENCHMARKS.md}
 case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
@@ -327,20 +329,6 @@ REPORT=$WORK/report.md
     echo "<!-- bench/verify.sh: end -->"
 } >"$REPORT"
 
-BEGIN_MARK='<!-- bench/verify.sh: begin -->'
-END_MARK='<!-- bench/verify.sh: end -->'
-mkdir -p "$(dirname "$OUT")"
-if [ -f "$OUT" ] && grep -qF "$BEGIN_MARK" "$OUT"; then
-    grep -qF "$END_MARK" "$OUT" || die "$OUT has the begin marker but no end marker; not touching it"
-    awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v f="$REPORT" '
-        index($0, b) == 1 && !done { while ((getline l < f) > 0) print l; skip = 1; done = 1; next }
-        skip && index($0, e) == 1 { skip = 0; next }
-        !skip { print }' "$OUT" >"$OUT.tmp.$$"
-    mv "$OUT.tmp.$$" "$OUT"
-elif [ -s "$OUT" ]; then
-    { echo; cat "$REPORT"; } >>"$OUT"
-else
-    { echo "# Benchmarks"; echo; cat "$REPORT"; } >"$OUT"
-fi
+bench_write_region "$OUT" bench/verify.sh "$REPORT" || die "not writing $OUT"
 cat "$REPORT"
 say "report written to $OUT"
