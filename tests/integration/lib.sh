@@ -147,3 +147,19 @@ expect_exit() {
 strace_bkp() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace "$@"
 }
+
+# verify_to OUT ERR ARGS...: bkp verify ARGS with stdout to OUT and stderr
+# to ERR (also shown); its exit status in rc.
+verify_to() {
+	_out=$1 _err=$2
+	shift 2
+	rc=0
+	bkp verify "$@" >"$_out" 2>"$_err" || rc=$?
+	cat "$_err" >&2
+}
+
+# json FILE EXPR: evaluates a Python expression on the JSON in FILE (d).
+json() {
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+print(eval(sys.argv[2]))' "$1" "$2"
+}

@@ -49,21 +49,6 @@ set=$(ls "$T/repo/sets")
 key="--key $T/keys/repo.key"
 nfiles=24
 
-# verify_to OUT ERR ARGS...: bkp verify, stdout and stderr kept, exit in $rc.
-verify_to() {
-	_out=$1 _err=$2
-	shift 2
-	rc=0
-	bkp verify "$@" >"$_out" 2>"$_err" || rc=$?
-	cat "$_err" >&2
-}
-
-# json FILE EXPR: a Python expression on the JSON in FILE (d).
-json() {
-	python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
-print(eval(sys.argv[2]))' "$1" "$2"
-}
-
 log "an unchanged tree: every file compared, none differs"
 # shellcheck disable=SC2086
 verify_to "$T/out" "$T/err" --repo "$T/repo" $key --level sample \

@@ -43,22 +43,6 @@ incr=$(ls "$T/repo/sets" | grep -v "$full")
 [ -f "$T/repo/sets/$full/part-000001" ] || fail "the full set has one part"
 key="--key $T/keys/repo.key"
 
-# verify_to OUT ERR ARGS...: runs bkp verify, keeping stdout and stderr;
-# the exit status is left in $rc.
-verify_to() {
-	_out=$1 _err=$2
-	shift 2
-	rc=0
-	bkp verify "$@" >"$_out" 2>"$_err" || rc=$?
-	cat "$_err" >&2
-}
-
-# json FILE EXPR: evaluates a Python expression on the JSON in FILE (d).
-json() {
-	python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
-print(eval(sys.argv[2]))' "$1" "$2"
-}
-
 find "$T/repo" -printf '%P %s %T@ %m\n' | sort >"$T/before"
 
 log "a sound repository passes every level"
