@@ -548,6 +548,16 @@ check_verify(struct parse *ps)
 		perr(ps, seen_at(ps, "verify", "compare_source"), "[verify] "
 		    "compare_source = yes compares restored files: it needs "
 		    "after_backup or weekly at level sample or full");
+	/* Restoring files needs the secret key: without it the verify that
+	 * bkp run starts would fail every time. */
+	if (p->verify_key == NULL && restores_files(p->verify_after))
+		perr(ps, seen_at(ps, "verify", "after_backup"), "[verify] "
+		    "after_backup = %s restores files: it needs [verify] key "
+		    "(the secret key)", p->verify_after);
+	if (p->verify_key == NULL && restores_files(p->verify_weekly))
+		perr(ps, seen_at(ps, "verify", "weekly"), "[verify] weekly = "
+		    "%s restores files: it needs [verify] key (the secret key)",
+		    p->verify_weekly);
 }
 
 static void

@@ -180,8 +180,16 @@ expect_error "$(case_file verify-compare-hashes '[verify]\nafter_backup = struct
 compare_source = yes\n')" ":13: $CS"
 expect_error "$(case_file verify-compare-alone '[verify]\ncompare_source = on\n')" \
     ":11: $CS"
-expect_error "$(case_file verify-compare-bool '[verify]\nweekly = full\ncompare_source = sometimes\n')" \
+expect_error "$(case_file verify-compare-bool '[verify]\nweekly = hashes\ncompare_source = sometimes\n')" \
     ":12: [verify] compare_source = sometimes: expected yes or no"
+
+log "[verify] levels that restore files need the secret key"
+expect_error "$(case_file verify-sample-nokey '[verify]\nafter_backup = sample:200\n')" \
+    ":11: [verify] after_backup = sample:200 restores files: it needs [verify] key (the secret key)"
+expect_error "$(case_file verify-full-nokey '[verify]\nweekly = full\n')" \
+    ":11: [verify] weekly = full restores files: it needs [verify] key (the secret key)"
+expect_ok "$(case_file verify-full-key '[verify]\nweekly = full\nkey = %s\n' "$T/keys/repo.key")"
+expect_ok "$(case_file verify-hashes-nokey '[verify]\nafter_backup = structure\nweekly = hashes\n')"
 
 log "not policy files"
 expect_error "$(case_file syntax 'this line is not a key\n')" \
