@@ -14,18 +14,29 @@
 #define CHUNK 100
 #define TABLES_MAX 100000
 
-static const char *const list_sql[NDBTYPES] = {
-	"select encode(convert_to(n.nspname, 'UTF8'), 'hex'), "
-	"encode(convert_to(c.relname, 'UTF8'), 'hex') from pg_class c join "
-	"pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', "
-	"'p') and not c.relispartition and n.nspname <> 'information_schema' "
-	"and n.nspname not like 'pg\\_%' order by n.nspname, c.relname",
-	"select hex(table_name) from information_schema.tables where "
-	"table_schema = database() and table_type = 'BASE TABLE' order by "
-	"table_name",
-	"select hex(name) from sqlite_master where type = 'table' and name "
-	"not like 'sqlite\\_%' escape '\\' order by name",
-};
+/* The query listing the user tables of a database, names in hex. */
+static const char *
+list_sql(enum db_type type)
+{
+	switch (type) {
+	case DB_POSTGRESQL:
+		return "select encode(convert_to(n.nspname, 'UTF8'), 'hex'), "
+		    "encode(convert_to(c.relname, 'UTF8'), 'hex') from "
+		    "pg_class c join pg_namespace n on n.oid = "
+		    "c.relnamespace where c.relkind in ('r', 'p') and not "
+		    "c.relispartition and n.nspname <> "
+		    "'information_schema' and n.nspname not like 'pg\\_%' "
+		    "order by n.nspname, c.relname";
+	case DB_MARIADB:
+		return "select hex(table_name) from information_schema.tables "
+		    "where table_schema = database() and table_type = "
+		    "'BASE TABLE' order by table_name";
+	default:
+		return "select hex(name) from sqlite_master where type = "
+		    "'table' and name not like 'sqlite\\_%' escape '\\' "
+		    "order by name";
+	}
+}
 
 char *
 db_quote_ident(enum db_type type, const char *name)
@@ -122,7 +133,7 @@ list_tables(const struct db_ctx *c, struct drill_db *db, char ***idents)
 	int rc;
 
 	*idents = NULL;
-	if ((rc = db_query(c, db, list_sql[db->type], &out)) != 0)
+	if ((rc = db_query(c, db, list_sql(db->type), &out)) != 0)
 		return rc;
 	for (line = out; *line && rc == 0; line = *end ? end + 1 : end) {
 		struct db_table *t;
