@@ -24,6 +24,7 @@ noinst_PROGRAMS = \
 	tests/fuzz/fuzz_policy \
 	tests/fuzz/fuzz_object \
 	tests/fuzz/fuzz_zstd_tar \
+	tests/fuzz/fuzz_lockobj \
 	tests/fuzz/mkseeds
 endif
 
@@ -77,6 +78,11 @@ tests_fuzz_fuzz_object_SOURCES = tests/fuzz/fuzz_object.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_object_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_object_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_object_LDADD = $(FUZZ_LINK_LIBS)
+
+tests_fuzz_fuzz_lockobj_SOURCES = tests/fuzz/fuzz_lockobj.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_lockobj_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_lockobj_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_lockobj_LDADD = $(FUZZ_LINK_LIBS)
 
 tests_fuzz_fuzz_zstd_tar_SOURCES = tests/fuzz/fuzz_zstd_tar.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_zstd_tar_CFLAGS = $(FUZZ_COMPILE_FLAGS)

@@ -25,6 +25,7 @@
 #include "datakey.h"
 #include "common.h"
 #include "keys.h"
+#include "lockobj.h"
 #include "manifest.h"
 #include "policy.h"
 #include "repo.h"
@@ -435,6 +436,26 @@ policies(void)
 	}
 }
 
+/* Lock objects: a shared and an exclusive one, as repolock.c writes. */
+static void
+locks(void)
+{
+	static const struct lockobj l[] = {
+		{ 0, "backuphost", "backup of policy share", 4242, 1700000000,
+		    1700000100, 1700000400 },
+		{ 1, "h", "prune of policy db", 7, 0, 1, 1 },
+	};
+	char out[LOCKOBJ_MAX], name[16];
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		if (lockobj_encode(&l[i], out, sizeof(out), &len) != 0)
+			die("lock seed does not encode");
+		snprintf(name, sizeof(name), "lock%zu", i);
+		seed("fuzz_lockobj", name, out, len);
+	}
+}
+
 /* Parts: a small pax archive like the ones bkp backup writes. */
 
 static la_ssize_t
@@ -672,6 +693,7 @@ main(int argc, char **argv)
 	configs();
 	keyfiles();
 	policies();
+	locks();
 	objects();
 	return 0;
 }

@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${FUZZ_BUILD:-build-fuzz}
 logs=${FUZZ_LOGS:-$build/fuzz-logs}
 targets="fuzz_seal fuzz_manifest fuzz_repo_config fuzz_pubkey fuzz_signkey
-fuzz_seckey fuzz_datakey fuzz_policy fuzz_object fuzz_zstd_tar"
+fuzz_seckey fuzz_datakey fuzz_policy fuzz_object fuzz_zstd_tar fuzz_lockobj"
 
 if [ ! -d "$build/tests/fuzz" ]; then
 	echo "$0: no fuzz build in $build (set FUZZ_BUILD; see" \
