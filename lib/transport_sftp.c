@@ -19,7 +19,9 @@
  * under the connection's mutex, never mixed with libssh's own SFTP calls):
  * - downloads (ssh_io.c): up to 64 SSH_FXP_READ of 128 KiB in flight
  *   (8 MiB), their replies read into a buffer as large, and asking the
- *   channel for that much makes libssh open its window as wide;
+ *   channel for that much makes libssh open its window as wide; each
+ *   reader takes a channel of its own (2..4 in turn), so that restore's
+ *   workers, reading different parts at once, each keep their window;
  * - uploads (ssh_writer.c): SSH_FXP_WRITE of 252 KiB (just under the
  *   261,120 data bytes beyond which OpenSSH's server drops a write), 8 in
  *   flight per SFTP channel (2 MiB: the window of an OpenSSH server's
@@ -28,14 +30,16 @@
  *   that 8 MiB are in flight.  One fsync (fsync@openssh.com) makes the file
  *   durable, whichever channel wrote what.
  * Measured (bench/sftp.sh, docs/BENCHMARKS.md: 1 GiB, chacha20-poly1305 on
- * both sides, a shared 2-thread VM, delays from a loopback proxy): at
- * +40 ms, bkp backup moved 5.7 MiB/s and restore 14 MiB/s before (one
- * write per round trip, libssh's reads); now 55 and 65 MiB/s, against 45
- * for OpenSSH's sftp put and get (1.22x, 1.42x).  On loopback and at
- * +10 ms the CPU is the limit, shared with sshd and the proxy: bkp
- * compresses, encrypts and hashes on top of SSH's cipher, and reaches
- * 0.79x / 0.63x of sftp's rates on loopback, 0.73x / 0.86x at +10 ms
- * (before: 0.52x / 0.58x and 0.12x / 0.34x).
+ * both sides, a 2-CPU VM, delays from a loopback proxy): at +40 ms, bkp
+ * backup moved 5.7 MB/s and restore 14 MB/s with one write per round trip
+ * and libssh's reads; now 53 and 75 MB/s, against 45 for OpenSSH's sftp
+ * put and get (1.18x, 1.68x).  On loopback the CPU is the limit, shared
+ * with sshd: bkp compresses, encrypts and hashes twice on top of SSH's
+ * cipher, and reaches 0.61x / 0.57x of sftp's rates (which are those of
+ * the SSH channel itself).  At +10 ms downloads reach 0.96x (the relay
+ * carries ~148 MB/s at most); uploads 0.68x, as every 64 MiB part ends
+ * with a drain, fsync, channel closes and a rename, and the next begins
+ * with a create and channel opens: about 13 round trips a part.
  * SSH_OPTIONS_NODELAY is on: without it, downloads fell from ~130 to
  * ~57 MB/s on loopback.
  *
