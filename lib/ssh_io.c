@@ -125,7 +125,8 @@ ssh_reader_open(struct ssh_conn *c, const char *path, struct ssh_reader **rp)
 		return -BKP_ENOMEM;
 	}
 	if (c->lanes > 1)
-		rd->lane = 1 + c->next_lane++ % (unsigned)(c->lanes - 1);
+		rd->lane = 1 + __atomic_fetch_add(&c->next_lane, 1,
+		    __ATOMIC_RELAXED) % (unsigned)(c->lanes - 1);
 	do {
 		gen = ssh_conn_gen(c);
 		rc = open_once(rd);
