@@ -35,6 +35,17 @@ fuzz_init(void)
 	label_seed(fuzz_k.datakey, "bkp fuzz: data key");
 }
 
+/* libFuzzer's start-up hook for every target: fuzz_init.  Weak, so that a
+ * target needing more (fuzz_seal) defines its own. */
+__attribute__((weak)) int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_init();
+	return 0;
+}
+
 void
 fuzz_object_key(uint64_t index, uint8_t subkey[32],
     uint8_t ad[DATAKEY_AD_LEN])

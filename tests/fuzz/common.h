@@ -32,8 +32,10 @@ struct fuzz_keys {
 
 extern struct fuzz_keys fuzz_k;
 
-/* sodium_init and the fixed keys; aborts on failure. */
+/* sodium_init and the fixed keys; aborts on failure.  common.c's
+ * LLVMFuzzerInitialize calls it for every target that has none. */
 void fuzz_init(void);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* Subkey and additional data of object index of FUZZ_SETID, as
  * setreader/setwriter derive them. */

@@ -15,15 +15,6 @@
 
 #define DKEY_LEN (8 + 4 + 32 + 32 + crypto_box_SEALBYTES)
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static void
 run(const uint8_t *p, size_t n)
 {

@@ -11,15 +11,6 @@
 #include "common.h"
 #include "lockobj.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static void
 check(const struct lockobj *l)
 {

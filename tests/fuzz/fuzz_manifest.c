@@ -13,15 +13,6 @@
 #include "common.h"
 #include "manifest.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static void
 check_path(const char *p)
 {

@@ -51,15 +51,6 @@ static const size_t read_sizes[8] = {
 };
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t subkey[32], ad[DATAKEY_AD_LEN], hash[32];

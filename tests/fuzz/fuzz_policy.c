@@ -19,15 +19,6 @@ static volatile uint64_t sink;
 #define DAY ((int64_t)86400 * 1000000000)
 #define NSETS 40
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static void
 check(const struct policy *p)
 {

@@ -16,15 +16,6 @@
 
 #define CHECK_LEN 32		/* as lib/repo.c */
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static void
 run(const uint8_t *p, size_t n)
 {

@@ -34,15 +34,6 @@
 #define COST_MAX (4ULL << 20)
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bkp_seckey *sec = (struct bkp_seckey *)&sec;

@@ -43,15 +43,6 @@ struct src {
 
 static volatile uint64_t sink;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 static la_ssize_t
 read_cb(struct archive *a, void *arg, const void **buf)
 {
