@@ -20,8 +20,8 @@
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=bench/region.sh
-. "$TOP/bench/region.sh"
+# shellcheck source=bench/report.sh
+. "$TOP/bench/report.sh"
 SCALE=70
 OUT=$TOP/docs/BENCHMARKS.md
 while [ $# -gt 0 ]; do

@@ -55,8 +55,8 @@ done
 for r in $RTTS; do [[ $r =~ ^[0-9]+$ ]] || usage; done
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=bench/region.sh
-. "$here/region.sh"
+# shellcheck source=bench/report.sh
+. "$here/report.sh"
 TOP=$(cd "$here/.." && pwd)
 OUT=${OUT:-$TOP/docs/BENCHMARKS.md}
 BKP_SRC=${BKP:-$TOP/bkp/bkp}

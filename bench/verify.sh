@@ -52,8 +52,8 @@ SEED=${BENCH_SEED:-42}
 TOOLS=${BENCH_TOOLS:-bkp restic}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=bench/region.sh
-. "$here/region.sh"
+# shellcheck source=bench/report.sh
+. "$here/report.sh"
 TOP=$(cd "$here/.." && pwd)
 OUT=${OUT:-$TOP/docs/BENCHMARKS.md}
 case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
@@ -283,14 +283,7 @@ REPORT=$WORK/report.md
     echo
     echo "### Machine"
     echo
-    echo "- CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown), $(nproc) threads (nproc)"
-    echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    printf -- '- load average (1 min) at start / end: %s / %s' "$LOAD0" "$LOAD1"
-    if awk -v a="$LOAD0" -v b="$LOAD1" 'BEGIN { exit !(a >= 1 || b >= 1) }'; then
-        printf ' — the machine was not idle: wall times include waiting for a CPU, CPU times are the steadier figures'
-    fi
-    echo
-    echo "- kernel: $(uname -sr); $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")"
+    bench_machine_lines "$LOAD0" "$LOAD1"
     echo "- work dir (repositories, restore targets, scratch): $(stat -f -c %T "$WORK"); corpus: $(stat -f -c %T "$CORPUS")"
     echo "- $BKP_VER"
     [ -z "$RESTIC" ] || echo "- $(restic version | head -n 1)"
