@@ -9,7 +9,6 @@
 #include "error.h"
 #include "keyobj.h"
 #include "log.h"
-#include "repolock.h"
 #include "seal.h"
 #include "stream.h"
 
@@ -122,7 +121,6 @@ copy_object(struct copy_run *cr, const char *setid, const char *name,
 
 	repo_set_path(setid, name, path);
 	log_progress("%s: %s", setid, name);
-	repolock_refresh(cr->dst);
 	if ((rc = present(cr, path, o)) < 0)
 		return rc;
 	if (rc == 1) {

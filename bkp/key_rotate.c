@@ -258,7 +258,6 @@ pass(struct rotation *rt)
 		return rc;
 	for (size_t i = 0; i < l.n && rc == 0; i++) {
 		log_progress("key rotate: set %zu of %zu", i + 1, l.n);
-		repolock_refresh(rt->r);
 		rc = rotate_set(rt, l.ids[i]);
 	}
 	log_progress_end();

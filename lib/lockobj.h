@@ -14,7 +14,7 @@
 /* A lock not refreshed for this long is stale (its holder is presumed
  * gone), unless it is known to be alive on this host. */
 #define LOCKOBJ_STALE_SECS (30 * 60)
-/* Holders refresh their lock at this interval (at part boundaries). */
+/* Holders refresh their lock at this interval (repolock.c's thread). */
 #define LOCKOBJ_REFRESH_SECS (5 * 60)
 /* Lock ids are 16 random bytes in hex. */
 #define LOCKOBJ_ID_LEN 32

@@ -1,4 +1,5 @@
 /* repolock.c: repository locks (repolock.h): lock objects in locks/. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,14 @@ struct repolock {
 	struct lockobj obj;
 	int64_t refresh_secs;
 	struct timespec written;	/* CLOCK_MONOTONIC */
+	/* The refresher thread: it rewrites the object every refresh_secs
+	 * while the lock is held, so that no step of the holder, however
+	 * long (a walk of millions of unchanged files, one huge dump), lets
+	 * it look stale to another host.  mu guards id, obj and written. */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running, stop;
 };
 
 /* The ids in locks/. */
@@ -257,7 +266,7 @@ refresh_interval(void)
 	if (s == NULL || *s == '\0')
 		return LOCKOBJ_REFRESH_SECS;
 	v = strtol(s, &end, 10);
-	return *end == '\0' && v >= 0 && v <= LOCKOBJ_REFRESH_SECS ? v :
+	return *end == '\0' && v >= 1 && v <= LOCKOBJ_REFRESH_SECS ? v :
 	    LOCKOBJ_REFRESH_SECS;
 }
 
@@ -293,6 +302,86 @@ refused(const struct repolock *l, const struct lockobj *c)
 	    l->obj.exclusive ? "not done" : "not started");
 }
 
+/* A new lock object with the time of now, then the old one removed
+ * (objects are write-once).  Under l->mu. */
+static void
+refresh(struct repolock *l)
+{
+	char old[LOCKOBJ_ID_LEN + 1], path[REPO_PATH_MAX];
+	int rc;
+
+	memcpy(old, l->id, sizeof(old));
+	l->obj.refreshed = now_secs();
+	if ((rc = write_obj(l)) != 0) {
+		memcpy(l->id, old, sizeof(old));
+		/* Try again at the next interval, not at once. */
+		clock_gettime(CLOCK_MONOTONIC, &l->written);
+		if (!interrupt_caught())
+			log_warn("%s: cannot refresh the repository lock; "
+			    "carrying on", transport_url(l->t));
+		return;
+	}
+	lock_path(old, path);
+	if ((rc = transport_remove(l->t, path)) != 0 && rc != -BKP_ENOTFOUND)
+		log_warn("%s: cannot remove the previous lock object %s",
+		    transport_url(l->t), path);
+}
+
+static void *
+refresher(void *arg)
+{
+	struct repolock *l = arg;
+	struct timespec due;
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop) {
+		due = l->written;
+		due.tv_sec += (time_t)l->refresh_secs;
+		if (pthread_cond_timedwait(&l->cv, &l->mu, &due) != 0 &&
+		    !l->stop)
+			refresh(l);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* Without the thread the lock still holds; it only ages. */
+static void
+refresher_start(struct repolock *l)
+{
+	pthread_condattr_t ca;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	    pthread_cond_init(&l->cv, &ca) == 0) {
+		pthread_mutex_init(&l->mu, NULL);
+		l->running = pthread_create(&l->thread, NULL, refresher, l) == 0;
+		if (!l->running) {
+			pthread_mutex_destroy(&l->mu);
+			pthread_cond_destroy(&l->cv);
+			log_warn("%s: the repository lock will not be refreshed "
+			    "(no thread)", transport_url(l->t));
+		}
+	}
+	pthread_condattr_destroy(&ca);
+}
+
+static void
+refresher_stop(struct repolock *l)
+{
+	if (!l->running)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->stop = 1;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thread, NULL);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	l->running = 0;
+}
+
 int
 repolock_acquire(struct repo *r, enum repolock_kind kind, const char *what)
 {
@@ -314,43 +403,16 @@ repolock_acquire(struct repo *r, enum repolock_kind kind, const char *what)
 	}
 	repo_set_held_lock(r, l);
 	interrupt_arm();
-	if ((rc = check_others(l, &c)) == 0)
+	if ((rc = check_others(l, &c)) == 0) {
+		refresher_start(l);
 		return 0;
+	}
 	if (rc == 1) {
 		refused(l, &c);
 		rc = -BKP_ELOCKED;
 	}
 	repolock_release(r);
 	return rc;
-}
-
-void
-repolock_refresh(struct repo *r)
-{
-	struct repolock *l = repo_held_lock(r);
-	char old[LOCKOBJ_ID_LEN + 1], path[REPO_PATH_MAX];
-	struct timespec now;
-	int rc;
-
-	if (l == NULL)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec - l->written.tv_sec < l->refresh_secs)
-		return;
-	/* Objects are write-once: a new one, then the old one goes. */
-	memcpy(old, l->id, sizeof(old));
-	l->obj.refreshed = now_secs();
-	if ((rc = write_obj(l)) != 0) {
-		memcpy(l->id, old, sizeof(old));
-		if (!interrupt_caught())
-			log_warn("%s: cannot refresh the repository lock; "
-			    "carrying on", repo_url(r));
-		return;
-	}
-	lock_path(old, path);
-	if ((rc = transport_remove(l->t, path)) != 0 && rc != -BKP_ENOTFOUND)
-		log_warn("%s: cannot remove the previous lock object %s",
-		    repo_url(r), path);
 }
 
 void
@@ -362,6 +424,7 @@ repolock_release(struct repo *r)
 
 	if (l == NULL)
 		return;
+	refresher_stop(l);
 	lock_path(l->id, path);
 	if ((rc = transport_remove(l->t, path)) != 0 && rc != -BKP_ENOTFOUND)
 		log_warn("%s: cannot remove the repository lock %s; it goes "

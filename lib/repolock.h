@@ -7,7 +7,9 @@
  * object (write-once), then lists locks/: a conflicting lock that is not
  * stale makes it remove its own and fail with -BKP_ELOCKED, naming the
  * holder; stale ones are removed (a warning and a lock.takeover audit
- * record).  Readers take no lock.  The lock belongs to the struct repo:
+ * record).  While it is held, a thread writes a fresh object every
+ * LOCKOBJ_REFRESH_SECS ($BKP_LOCK_REFRESH_SECS, 1 and up, for tests); a
+ * failure to is a warning.  Readers take no lock.  The lock belongs to the struct repo:
  * repo_close() removes it, on every path.
  */
 #ifndef BKP_REPOLOCK_H
@@ -24,10 +26,6 @@ enum repolock_kind { REPOLOCK_SHARED, REPOLOCK_EXCLUSIVE };
  * (interrupt.h). */
 int repolock_acquire(struct repo *r, enum repolock_kind kind,
     const char *what);
-/* At a boundary of a long operation (a part, an object, a set): writes a
- * fresh lock object when LOCKOBJ_REFRESH_SECS have passed (override:
- * $BKP_LOCK_REFRESH_SECS).  A failure is a warning. */
-void repolock_refresh(struct repo *r);
 /* Removes the lock r holds, if any. */
 void repolock_release(struct repo *r);
 

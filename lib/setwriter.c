@@ -12,7 +12,6 @@
 #include "datakey.h"
 #include "error.h"
 #include "log.h"
-#include "repolock.h"
 #include "setwriter.h"
 #include "stream.h"
 
@@ -105,8 +104,6 @@ part_open(struct setwriter *sw)
 	sw->parts = p;
 	sw->part = sw->nparts;
 	sw->part_bytes = 0;
-	/* A part boundary: nothing is being written. */
-	repolock_refresh(sw->r);
 	repo_part_name(sw->part, name);
 	repo_set_path(sw->setid, name, path);
 	sw->os = object_stack(sw->r, sw->setid, sw->datakey,

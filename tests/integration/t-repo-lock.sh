@@ -48,6 +48,27 @@ btime = [int(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime ")
 print(btime + ticks // os.sysconf("SC_CLK_TCK"))
 PY
 }
+# lock_now REPO: "ID REFRESHED" of the one lock object in REPO, read again
+# if the holder replaces it meanwhile (a refresh writes, then removes).
+lock_now() {
+	python3 - "$1/locks" <<'EOF'
+import json, os, sys, time
+for _ in range(50):
+    seen = []
+    for name in os.listdir(sys.argv[1]):
+        try:
+            with open(os.path.join(sys.argv[1], name)) as f:
+                seen.append((name, json.load(f)["refreshed"]))
+        except (FileNotFoundError, ValueError):
+            pass
+    if len(seen) == 1:
+        print(seen[0][0], seen[0][1])
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit("not one lock object: %r" % seen)
+EOF
+}
+
 nsets() {
 	find "$1/sets" -name seal | wc -l
 }
@@ -196,12 +217,29 @@ grep -q "interrupted" "$T/err" || fail "no word of the interruption"
 [ "$(nlocks "$REPO")" -eq 0 ] || fail "an interrupted backup left its lock"
 [ "$(nsets "$REPO")" -eq "$before" ] || fail "an interrupted set was sealed"
 
-log "refreshed at part boundaries"
-sed -i '/^\[stores\]/,$d' "$P"
-head -c 3000000 /dev/urandom >"$SRC/big"
-printf '[backup]\npart_size = 1M\n' >>"$P"
-BKP_LOCK_REFRESH_SECS=0 expect_exit 0 "$BKP" backup --policy "$P" --level full >/dev/null
+log "refreshed while it runs, even in one long step"
+# The slow dump writes no part: the lock is refreshed all the same.
+touch "$T/hold"
+rm -f "$T/started"
+BKP_LOCK_REFRESH_SECS=1 "$BKP" backup --policy "$P" >/dev/null 2>&1 &
+bpid=$!
+i=0
+until [ -e "$T/started" ]; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "the backup did not start"
+	sleep 0.1
+done
+first=$(lock_now "$REPO")
+sleep 3
+second=$(lock_now "$REPO")
+[ "${second% *}" != "${first% *}" ] ||
+	fail "the lock was not refreshed during a long step: $first, $second"
+[ "${second#* }" -gt "${first#* }" ] ||
+	fail "refreshed did not advance: $first, $second"
+rm "$T/hold"
+wait "$bpid" || fail "the backup failed"
 [ "$(nlocks "$REPO")" -eq 0 ] || fail "a refreshed lock was left"
+sed -i '/^\[stores\]/,$d' "$P"
 
 log "over SFTP"
 sshd_start
