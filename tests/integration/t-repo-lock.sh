@@ -48,6 +48,22 @@ btime = [int(l.split()[1]) for l in open("/proc/stat") if l.startswith("btime ")
 print(btime + ticks // os.sysconf("SC_CLK_TCK"))
 PY
 }
+# slow_backup CMD...: starts CMD, a backup whose [stores] dump waits for
+# $T/hold to go, in the background (pid in bpid, output in $T/bg.out and
+# $T/bg.err), and returns once the dump has started.
+slow_backup() {
+	touch "$T/hold"
+	rm -f "$T/started"
+	"$@" >"$T/bg.out" 2>"$T/bg.err" &
+	bpid=$!
+	i=0
+	until [ -e "$T/started" ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || fail "the backup did not start"
+		sleep 0.1
+	done
+}
+
 # lock_now REPO: "ID REFRESHED" of the one lock object in REPO, read again
 # if the holder replaces it meanwhile (a refresh writes, then removes).
 lock_now() {
@@ -169,16 +185,7 @@ cat >>"$P" <<EOF
 [stores]
 command = slow: sh -c 'touch $T/started; while [ -e $T/hold ]; do sleep 0.1; done; echo dump'
 EOF
-touch "$T/hold"
-rm -f "$T/started"
-"$BKP" backup --policy "$P" >/dev/null 2>&1 &
-bpid=$!
-i=0
-until [ -e "$T/started" ]; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "the backup did not start"
-	sleep 0.1
-done
+slow_backup "$BKP" backup --policy "$P"
 # another policy's prune on the same repository
 write_policy "$T/b.policy" b "$REPO" "$KEYS" "$SRC"
 expect_exit 11 bkp prune --policy "$T/b.policy" 2>"$T/err"
@@ -194,41 +201,23 @@ sed -i 's/^command = .*/command = bad: sh -c "exit 3"/' "$P"
 expect_exit 10 bkp backup --policy "$P" >/dev/null 2>&1
 [ "$(nlocks "$REPO")" -eq 0 ] || fail "a failed backup left its lock"
 sed -i "s|^command = .*|command = slow: sh -c 'touch $T/started; while [ -e $T/hold ]; do sleep 0.1; done; echo dump'|" "$P"
-touch "$T/hold"
-rm -f "$T/started"
 before=$(nsets "$REPO")
 # a background job of a script ignores SIGINT: give it back its default
-env --default-signal=INT "$BKP" backup --policy "$P" >/dev/null 2>"$T/err" &
-bpid=$!
-i=0
-until [ -e "$T/started" ]; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "the backup did not start"
-	sleep 0.1
-done
+slow_backup env --default-signal=INT "$BKP" backup --policy "$P"
 kill -INT "$bpid"
 sleep 0.3
 rm "$T/hold"
 rc=0
 wait "$bpid" || rc=$?
-cat "$T/err" >&2
+cat "$T/bg.err" >&2
 [ "$rc" -eq 130 ] || fail "an interrupted backup exited $rc, not 130"
-grep -q "interrupted" "$T/err" || fail "no word of the interruption"
+grep -q "interrupted" "$T/bg.err" || fail "no word of the interruption"
 [ "$(nlocks "$REPO")" -eq 0 ] || fail "an interrupted backup left its lock"
 [ "$(nsets "$REPO")" -eq "$before" ] || fail "an interrupted set was sealed"
 
 log "refreshed while it runs, even in one long step"
 # The slow dump writes no part: the lock is refreshed all the same.
-touch "$T/hold"
-rm -f "$T/started"
-BKP_LOCK_REFRESH_SECS=1 "$BKP" backup --policy "$P" >/dev/null 2>&1 &
-bpid=$!
-i=0
-until [ -e "$T/started" ]; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "the backup did not start"
-	sleep 0.1
-done
+slow_backup env BKP_LOCK_REFRESH_SECS=1 "$BKP" backup --policy "$P"
 first=$(lock_now "$REPO")
 sleep 3
 second=$(lock_now "$REPO")
