@@ -31,13 +31,13 @@
  *   durable, whichever channel wrote what.
  * Measured (bench/sftp.sh, docs/BENCHMARKS.md: 1 GiB, chacha20-poly1305 on
  * both sides, a 2-CPU VM, delays from a loopback proxy): at +40 ms, bkp
- * backup moved 5.7 MB/s and restore 14 MB/s with one write per round trip
- * and libssh's reads; now 53 and 75 MB/s, against 45 for OpenSSH's sftp
+ * backup moved 5.7 MiB/s and restore 14 MiB/s with one write per round trip
+ * and libssh's reads; now 53 and 75 MiB/s, against 45 for OpenSSH's sftp
  * put and get (1.18x, 1.68x).  On loopback the CPU is the limit, shared
  * with sshd: bkp compresses, encrypts and hashes twice on top of SSH's
  * cipher, and reaches 0.61x / 0.57x of sftp's rates (which are those of
  * the SSH channel itself).  At +10 ms downloads reach 0.96x (the relay
- * carries ~148 MB/s at most); uploads 0.68x, as every 64 MiB part ends
+ * carries ~148 MiB/s at most); uploads 0.68x, as every 64 MiB part ends
  * with a drain, fsync, channel closes and a rename, and the next begins
  * with a create and channel opens: about 13 round trips a part.
  * SSH_OPTIONS_NODELAY is on: without it, downloads fell from ~130 to
