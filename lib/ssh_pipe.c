@@ -1,4 +1,4 @@
-/* ssh_pipe.c: SFTP write requests and status replies on the channel;
+/* ssh_pipe.c: raw SFTP requests and their replies on the channel;
  * see ssh_pipe.h. */
 #include <string.h>
 
@@ -32,66 +32,116 @@ ssh_pipe_id(sftp_session s)
 	return ++s->id_counter;
 }
 
-/* The header of the request into h: its length. */
-static size_t
-header(uint8_t *h, sftp_file f, uint32_t id, uint64_t off, uint32_t len)
+static uint8_t *
+put_bytes(uint8_t *p, const void *b, uint32_t n)
 {
-	size_t hl = ssh_string_len(f->handle);
-	uint8_t *p = h;
+	p = put32(p, n);
+	memcpy(p, b, n);
+	return p + n;
+}
 
-	p = put32(p, (uint32_t)(1 + 4 + 4 + hl + 8 + 4) + len);
-	*p++ = SSH_FXP_WRITE;
-	p = put32(p, id);
-	p = put32(p, (uint32_t)hl);
-	memcpy(p, ssh_string_data(f->handle), hl);
-	p += hl;
+/* The start of a request of the given type: its length field is filled in
+ * by finish(). */
+static uint8_t *
+start(uint8_t *p, uint8_t type, uint32_t id)
+{
+	p[4] = type;
+	return put32(p + 5, id);
+}
+
+/* Fills in the length of the request from b to p, with extra bytes of
+ * data to follow it: the header's length. */
+static size_t
+finish(uint8_t *b, uint8_t *p, uint32_t extra)
+{
+	put32(b, (uint32_t)(p - b - 4) + extra);
+	return (size_t)(p - b);
+}
+
+static int
+send_all(sftp_session s, const uint8_t *b, size_t n)
+{
+	return ssh_channel_write(s->channel, b, (uint32_t)n) == (int)n ? 0 :
+	    -1;
+}
+
+static size_t
+write_header(uint8_t *b, const struct ssh_pipe_handle *h, uint32_t id,
+    uint64_t off, uint32_t len)
+{
+	uint8_t *p = start(b, SSH_FXP_WRITE, id);
+
+	p = put_bytes(p, h->b, h->len);
 	p = put32(p, (uint32_t)(off >> 32));
 	p = put32(p, (uint32_t)off);
 	p = put32(p, len);
-	return (size_t)(p - h);
+	return finish(b, p, len);
 }
 
 int
-ssh_pipe_write(sftp_file f, uint32_t id, uint64_t off, uint8_t *data,
-    uint32_t len, int room)
+ssh_pipe_write(sftp_session s, const struct ssh_pipe_handle *h, uint32_t id,
+    uint64_t off, uint8_t *data, uint32_t len)
 {
-	ssh_channel ch = f->sftp->channel;
-	uint8_t h[SSH_PIPE_ROOM];
-	size_t hl;
+	uint8_t b[SSH_PIPE_ROOM];
+	size_t hl = write_header(b, h, id, off, len);
 
-	/* SFTP handles are at most 256 bytes. */
-	if (ssh_string_len(f->handle) > 256)
+	memcpy(data - hl, b, hl);
+	return send_all(s, data - hl, hl + len);
+}
+
+int
+ssh_pipe_open(sftp_session s, uint32_t id, const char *path, uint32_t pflags,
+    uint32_t mode)
+{
+	size_t plen = strlen(path);
+	uint8_t b[4096 + 64], *p;
+
+	if (plen > 4096)
 		return -1;
-	hl = header(h, f, id, off, len);
-	if (room) {
-		memcpy(data - hl, h, hl);
-		return ssh_channel_write(ch, data - hl, (uint32_t)(hl + len)) ==
-		    (int)(hl + len) ? 0 : -1;
-	}
-	if (ssh_channel_write(ch, h, (uint32_t)hl) != (int)hl)
-		return -1;
-	return ssh_channel_write(ch, data, len) == (int)len ? 0 : -1;
+	p = start(b, SSH_FXP_OPEN, id);
+	p = put_bytes(p, path, (uint32_t)plen);
+	p = put32(p, pflags);
+	if (pflags & SSH_FXF_CREAT) {
+		p = put32(p, SSH_FILEXFER_ATTR_PERMISSIONS);
+		p = put32(p, mode);
+	} else
+		p = put32(p, 0);
+	return send_all(s, b, finish(b, p, 0));
+}
+
+int
+ssh_pipe_close(sftp_session s, uint32_t id, const struct ssh_pipe_handle *h)
+{
+	uint8_t b[SSH_PIPE_ROOM], *p = start(b, SSH_FXP_CLOSE, id);
+
+	p = put_bytes(p, h->b, h->len);
+	return send_all(s, b, finish(b, p, 0));
+}
+
+int
+ssh_pipe_fsync(sftp_session s, uint32_t id, const struct ssh_pipe_handle *h)
+{
+	static const char ext[] = "fsync@openssh.com";
+	uint8_t b[SSH_PIPE_ROOM], *p = start(b, SSH_FXP_EXTENDED, id);
+
+	p = put_bytes(p, ext, sizeof(ext) - 1);
+	p = put_bytes(p, h->b, h->len);
+	return send_all(s, b, finish(b, p, 0));
 }
 
 int
 ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len)
 {
 	size_t hl = ssh_string_len(f->handle);
-	uint8_t h[SSH_PIPE_ROOM], *p = h;
+	uint8_t b[SSH_PIPE_ROOM], *p = start(b, SSH_FXP_READ, id);
 
 	if (hl > 256)
 		return -1;
-	p = put32(p, (uint32_t)(1 + 4 + 4 + hl + 8 + 4));
-	*p++ = SSH_FXP_READ;
-	p = put32(p, id);
-	p = put32(p, (uint32_t)hl);
-	memcpy(p, ssh_string_data(f->handle), hl);
-	p += hl;
+	p = put_bytes(p, ssh_string_data(f->handle), (uint32_t)hl);
 	p = put32(p, (uint32_t)(off >> 32));
 	p = put32(p, (uint32_t)off);
 	p = put32(p, len);
-	return ssh_channel_write(f->sftp->channel, h, (uint32_t)(p - h)) ==
-	    (int)(p - h) ? 0 : -1;
+	return send_all(f->sftp, b, finish(b, p, 0));
 }
 
 static int
@@ -108,25 +158,61 @@ read_full(ssh_channel ch, uint8_t *buf, uint32_t n)
 	return 0;
 }
 
-int
-ssh_pipe_status(sftp_session s, uint32_t *id, uint32_t *status)
+/* Reads and drops n bytes of the reply. */
+static int
+skip(ssh_channel ch, uint32_t n)
 {
-	uint8_t b[4 + STATUS_HEAD], rest[512];
-	uint32_t len, left;
+	uint8_t rest[512];
+
+	while (n > 0) {
+		uint32_t k = n < sizeof(rest) ? n : sizeof(rest);
+
+		if (read_full(ch, rest, k) != 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/* The next reply: a status (0), a handle into h when h is not NULL (1),
+ * or -1. */
+static int
+reply(sftp_session s, uint32_t *id, uint32_t *status,
+    struct ssh_pipe_handle *h)
+{
+	uint8_t b[4 + STATUS_HEAD];
+	uint32_t len;
 
 	if (read_full(s->channel, b, sizeof(b)) != 0)
 		return -1;
 	len = ssh_pipe_u32(b);
-	if (len < STATUS_HEAD || len > STATUS_MAX || b[4] != SSH_FXP_STATUS)
+	if (len < STATUS_HEAD || len > STATUS_MAX)
 		return -1;
 	*id = ssh_pipe_u32(b + 5);
 	*status = ssh_pipe_u32(b + 9);
-	for (left = len - STATUS_HEAD; left > 0;) {
-		uint32_t k = left < sizeof(rest) ? left : sizeof(rest);
+	if (b[4] == SSH_FXP_STATUS)
+		return skip(s->channel, len - STATUS_HEAD);
+	/* A handle: its length where a status has its code. */
+	if (b[4] != SSH_FXP_HANDLE || h == NULL || *status == 0 ||
+	    *status > sizeof(h->b) || len - STATUS_HEAD != *status)
+		return -1;
+	h->len = *status;
+	*status = SSH_FX_OK;
+	return read_full(s->channel, h->b, h->len) == 0 ? 1 : -1;
+}
 
-		if (read_full(s->channel, rest, k) != 0)
-			return -1;
-		left -= k;
-	}
-	return 0;
+int
+ssh_pipe_status(sftp_session s, uint32_t *id, uint32_t *status)
+{
+	return reply(s, id, status, NULL) == 0 ? 0 : -1;
+}
+
+int
+ssh_pipe_handle(sftp_session s, uint32_t *id, uint32_t *status,
+    struct ssh_pipe_handle *h)
+{
+	int r = reply(s, id, status, h);
+
+	/* An open is answered with a handle, or a status saying why not. */
+	return r == 1 || (r == 0 && *status != SSH_FX_OK) ? 0 : -1;
 }

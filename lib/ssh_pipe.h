@@ -27,14 +27,34 @@
 /* Bytes a request's header takes at most, for ssh_pipe_write's room. */
 #define SSH_PIPE_ROOM 320
 
+/* A file handle the server gave (SFTP handles are at most 256 bytes). */
+struct ssh_pipe_handle {
+	uint32_t len;
+	uint8_t b[256];
+};
+
 /* A request id for the session (libssh's counter, so none is reused). */
 uint32_t ssh_pipe_id(sftp_session s);
 
-/* Sends SSH_FXP_WRITE of data[0..len) at off of file f.  With room, the
- * SSH_PIPE_ROOM bytes before data may be overwritten (one channel write
- * instead of two).  0, or -1 when the channel failed. */
-int ssh_pipe_write(sftp_file f, uint32_t id, uint64_t off, uint8_t *data,
-    uint32_t len, int room);
+/* Sends SSH_FXP_WRITE of data[0..len) at off of handle h on the
+ * session's channel.  The SSH_PIPE_ROOM bytes before data are
+ * overwritten (one channel write instead of two).  0, or -1 when the
+ * channel failed. */
+int ssh_pipe_write(sftp_session s, const struct ssh_pipe_handle *h,
+    uint32_t id, uint64_t off, uint8_t *data, uint32_t len);
+
+/* Sends SSH_FXP_OPEN of path with the SSH_FXF_* flags pflags; with
+ * SSH_FXF_CREAT, a new file gets permissions mode.  0, or -1. */
+int ssh_pipe_open(sftp_session s, uint32_t id, const char *path,
+    uint32_t pflags, uint32_t mode);
+
+/* Sends SSH_FXP_CLOSE of h: 0, or -1. */
+int ssh_pipe_close(sftp_session s, uint32_t id,
+    const struct ssh_pipe_handle *h);
+
+/* Sends fsync@openssh.com of h (when the server has it): 0, or -1. */
+int ssh_pipe_fsync(sftp_session s, uint32_t id,
+    const struct ssh_pipe_handle *h);
 
 /* Sends SSH_FXP_READ of len bytes at off of file f: 0, or -1. */
 int ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len);
@@ -46,5 +66,10 @@ uint32_t ssh_pipe_u32(const uint8_t *p);
  * request id and status code, or -1 (the channel failed or the server
  * sent something else: the connection cannot be used any more). */
 int ssh_pipe_status(sftp_session s, uint32_t *id, uint32_t *status);
+
+/* Receives the next reply to an open: an SSH_FXP_HANDLE (into h, status
+ * SSH_FX_OK) or an SSH_FXP_STATUS.  0 with its id, or -1 as above. */
+int ssh_pipe_handle(sftp_session s, uint32_t *id, uint32_t *status,
+    struct ssh_pipe_handle *h);
 
 #endif

@@ -2,7 +2,6 @@
  * pipelined writes striped over several channels, resuming after a
  * reconnection) is explained at the top of transport_sftp.c.
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +22,7 @@
 #define DEPTH 8
 #define RING (SSH_LANES_MAX * DEPTH)
 /* An object this big is striped over the connection's channels. */
-#define STRIPE_AFTER (8u << 20)
+#define STRIPE_AFTER (1u << 20)
 /* fsync and close may wait for the server's disk. */
 #define SLOW 4
 
@@ -40,7 +39,7 @@ struct wreq {
 /* The object open on one SFTP channel. */
 struct lane {
 	sftp_session s;
-	sftp_file f;
+	struct ssh_pipe_handle h;
 };
 
 struct ssh_writer {
@@ -96,8 +95,8 @@ pump(struct ssh_writer *w)
 		r->lane = w->rr++ % w->nlanes;
 		l = &w->lane[r->lane];
 		r->id = ssh_pipe_id(l->s);
-		if (ssh_pipe_write(l->f, r->id, r->off, DATA(r), r->len,
-		    1) != 0) {
+		if (ssh_pipe_write(l->s, &l->h, r->id, r->off, DATA(r),
+		    r->len) != 0) {
 			track(w);
 			return -1;
 		}
@@ -148,6 +147,25 @@ receive(struct ssh_writer *w)
 	return 0;
 }
 
+/* Receives the replies already here, without waiting: the queue makes
+ * room sooner, and a resumption after a lost connection starts from what
+ * the server has. */
+static int
+take_arrived(struct ssh_writer *w)
+{
+	while (w->inflight > 0 && ssh_channel_poll(
+	    w->lane[w->q[w->head].lane].s->channel, 0) > 0)
+		if (receive(w) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+send_queued(struct ssh_writer *w)
+{
+	return pump(w) != 0 ? -1 : take_arrived(w);
+}
+
 /* The failure status, for ssh_conn_fail(). */
 static int
 refused(struct ssh_writer *w)
@@ -194,47 +212,121 @@ settle(void *arg)
 	track(w);
 }
 
-/* More channels for a big object, as many as the server grants. */
-static int
-add_lanes(struct ssh_writer *w)
-{
-	struct lane *l;
-
-	w->striped = 1;
-	while (w->nlanes < (unsigned)w->c->lanes) {
-		l = &w->lane[w->nlanes];
-		if ((l->s = ssh_conn_lane(w->c, w->nlanes)) == NULL ||
-		    (l->f = sftp_open(l->s, w->tmp, O_WRONLY, 0)) == NULL)
-			break;
-		w->nlanes++;
-	}
-	w->depth = w->nlanes * DEPTH;
-	return 0;
-}
-
 static void
-close_lanes(struct ssh_writer *w, int *failed)
+forget_lanes(struct ssh_writer *w)
 {
-	for (unsigned k = 0; k < w->nlanes; k++)
-		if (w->lane[k].f != NULL && sftp_close(w->lane[k].f) != 0 &&
-		    failed != NULL)
-			*failed = 1;
 	memset(w->lane, 0, sizeof(w->lane));
 	w->nlanes = 0;
 }
 
+/* The reply to the open request id on channel l: 0 (l has the handle),
+ * 1 when the server refused (its status kept for ssh_conn_fail), or -1
+ * when the channel failed. */
+static int
+opened(struct ssh_writer *w, struct lane *l, uint32_t id)
+{
+	uint32_t got, status;
+
+	if (ssh_pipe_handle(l->s, &got, &status, &l->h) != 0 || got != id)
+		return -1;
+	if (status == SSH_FX_OK)
+		return 0;
+	w->c->sftp->errnum = (int)status;
+	l->h.len = 0;
+	return 1;
+}
+
+/* Opens the temporary file on the first channel: 0, or -1. */
+static int
+open_first(struct ssh_writer *w, uint32_t pflags)
+{
+	struct lane *l = &w->lane[0];
+	uint32_t id;
+
+	forget_lanes(w);
+	l->s = w->c->sftp;
+	id = ssh_pipe_id(l->s);
+	if (ssh_pipe_open(l->s, id, w->tmp, pflags, 0600) != 0 ||
+	    opened(w, l, id) != 0)
+		return -1;
+	w->nlanes = 1;
+	w->depth = DEPTH;
+	w->gen = w->c->gen;
+	return 0;
+}
+
+/* More channels for a big object, as many as the server grants: the
+ * opens are all sent, then their replies received (one round trip). */
+static int
+add_lanes(struct ssh_writer *w)
+{
+	uint32_t id[SSH_LANES_MAX];
+	unsigned k, first = w->nlanes, end;
+
+	w->striped = 1;
+	for (k = first; k < (unsigned)w->c->lanes; k++) {
+		struct lane *l = &w->lane[k];
+
+		if ((l->s = ssh_conn_lane(w->c, k)) == NULL)
+			break;
+		id[k] = ssh_pipe_id(l->s);
+		if (ssh_pipe_open(l->s, id[k], w->tmp, SSH_FXF_WRITE, 0) != 0)
+			return -1;
+	}
+	end = k;
+	for (k = first; k < end; k++)
+		if (opened(w, &w->lane[k], id[k]) < 0)
+			return -1;
+	/* The channels that have the file, first. */
+	for (k = first; k < end; k++)
+		if (w->lane[k].h.len > 0)
+			w->lane[w->nlanes++] = w->lane[k];
+	memset(&w->lane[w->nlanes], 0,
+	    (SSH_LANES_MAX - w->nlanes) * sizeof(w->lane[0]));
+	w->depth = w->nlanes * DEPTH;
+	return 0;
+}
+
+/* Closes the file on every channel, after an fsync on the first one when
+ * sync: all the requests sent, then all the replies received.  0, or -1
+ * (the first refusal's status kept for ssh_conn_fail). */
+static int
+close_lanes(struct ssh_writer *w, int sync)
+{
+	uint32_t id[SSH_LANES_MAX + 1], got, status, refusal = SSH_FX_OK;
+	unsigned k, n = 0;
+
+	if (sync && ssh_pipe_fsync(w->lane[0].s, id[n++] =
+	    ssh_pipe_id(w->lane[0].s), &w->lane[0].h) != 0)
+		return -1;
+	for (k = 0; k < w->nlanes; k++)
+		if (ssh_pipe_close(w->lane[k].s, id[n++] =
+		    ssh_pipe_id(w->lane[k].s), &w->lane[k].h) != 0)
+			return -1;
+	/* The fsync's reply comes before the close's on the first channel. */
+	for (unsigned i = 0; i < n; i++) {
+		k = sync && i > 0 ? i - 1 : i;
+		if (ssh_pipe_status(w->lane[k].s, &got, &status) != 0 ||
+		    got != id[i])
+			return -1;
+		if (status != SSH_FX_OK && refusal == SSH_FX_OK)
+			refusal = status;
+	}
+	forget_lanes(w);
+	if (refusal == SSH_FX_OK)
+		return 0;
+	w->c->sftp->errnum = (int)refusal;
+	return -1;
+}
+
+/* The last writes answered, the file made durable (one fsync writes it,
+ * whichever channel wrote what) and closed everywhere. */
 static int
 sync_close(struct ssh_writer *w)
 {
-	int failed = 0;
-
 	if (drain(w) != 0)
 		return -1;
-	/* One fsync writes the file, whichever channel wrote what. */
-	if (w->c->has_fsync && sftp_fsync(w->lane[0].f) != 0)
-		return -1;
-	close_lanes(w, &failed);
-	return failed ? -1 : 0;
+	return close_lanes(w, w->c->has_fsync);
 }
 
 /* On a new session: the temporary file opened again, and every request
@@ -245,15 +337,9 @@ reopen(struct ssh_writer *w)
 {
 	struct ssh_conn *c = w->c;
 
-	close_lanes(w, NULL);	/* of the old session: just freed */
-	w->lane[0].s = c->sftp;
-	if ((w->lane[0].f = sftp_open(c->sftp, w->tmp, O_WRONLY, 0)) == NULL)
+	if (open_first(w, SSH_FXF_WRITE) != 0 ||
+	    (w->striped && add_lanes(w) != 0))
 		return -1;
-	w->nlanes = 1;
-	w->depth = DEPTH;
-	w->gen = c->gen;
-	if (w->striped)
-		add_lanes(w);
 	for (unsigned i = 0; i < w->n; i++)
 		REQ(w, i)->sent = REQ(w, i)->done = 0;
 	w->inflight = 0;
@@ -294,11 +380,15 @@ let_go(struct ssh_writer *w)
 {
 	struct ssh_conn *c = w->c;
 
-	if (ssh_conn_begin_as(c, SLOW, w) == 0 && w->gen == c->gen)
+	if (ssh_conn_begin_as(c, SLOW, w) == 0 && w->gen == c->gen &&
+	    w->nlanes > 0) {
 		drain(w);
+		if (w->inflight == 0)
+			(void)close_lanes(w, 0);
+	}
 	w->inflight = 0;
 	track(w);
-	close_lanes(w, NULL);	/* frees them even when lost */
+	forget_lanes(w);
 	ssh_conn_end(c, 0);
 }
 
@@ -332,7 +422,6 @@ static int
 create(struct ssh_writer *w)
 {
 	struct ssh_conn *c = w->c;
-	struct lane *l = &w->lane[0];
 	unsigned gen;
 	int rc;
 
@@ -341,13 +430,11 @@ create(struct ssh_writer *w)
 		if ((w->tmp = temp_name(w->path)) == NULL)
 			return -BKP_ENOMEM;
 		gen = ssh_conn_gen(c);
-		if ((rc = SSH_CALL(c, 1, (l->f = sftp_open(l->s = c->sftp,
-		    w->tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) != NULL)) != 0)
+		if ((rc = SSH_CALL(c, 1, open_first(w, SSH_FXF_WRITE |
+		    SSH_FXF_CREAT | SSH_FXF_EXCL) == 0)) != 0)
 			rc = ssh_conn_fail(c, w->tmp, "cannot create", 0);
 	} while (rc != 0 && ssh_conn_again(c, rc, gen));
-	w->gen = gen;
 	w->created = rc == 0;
-	w->nlanes = rc == 0;
 	return rc;
 }
 
@@ -390,7 +477,7 @@ enqueue(struct ssh_writer *w)
 	if (!w->striped && w->off >= STRIPE_AFTER && w->c->lanes > 1 &&
 	    (rc = step(w, add_lanes, 1, "cannot open another channel")) != 0)
 		return rc;
-	return step(w, pump, 1, "write failed");
+	return step(w, send_queued, 1, "write failed");
 }
 
 int
