@@ -11,6 +11,7 @@
 #include "error.h"
 #include "interrupt.h"
 #include "log.h"
+#include "transport.h"
 
 static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "make a repository key pair and a signing key" },
@@ -90,6 +91,7 @@ main(int argc, char **argv)
 		/* Every command is in the audit trail (lib/audit.h). */
 		audit_begin(argc, argv, commands[i].name);
 		rc = audit_end(commands[i].run(argc - 1, argv + 1), NULL);
+		transport_close_idle();
 		/* Cleaned up after SIGINT/SIGTERM (lib/interrupt.h): now
 		 * the signal may end the process. */
 		interrupt_reraise();

@@ -288,8 +288,10 @@ add_lanes(struct ssh_writer *w)
 }
 
 /* Closes the file on every channel, after an fsync on the first one when
- * sync: all the requests sent, then all the replies received.  0, or -1
- * (the first refusal's status kept for ssh_conn_fail). */
+ * sync: all the requests sent, then all the replies received.  Writes
+ * still in flight can only be on the first channel, the only one (the
+ * server takes a channel's requests in order): they are answered first.
+ * 0, or -1 (a refusal's status kept for ssh_conn_fail, a write's first). */
 static int
 close_lanes(struct ssh_writer *w, int sync)
 {
@@ -303,6 +305,9 @@ close_lanes(struct ssh_writer *w, int sync)
 		if (ssh_pipe_close(w->lane[k].s, id[n++] =
 		    ssh_pipe_id(w->lane[k].s), &w->lane[k].h) != 0)
 			return -1;
+	while (w->inflight > 0)
+		if (receive(w) != 0)
+			return -1;
 	/* The fsync's reply comes before the close's on the first channel. */
 	for (unsigned i = 0; i < n; i++) {
 		k = sync && i > 0 ? i - 1 : i;
@@ -313,6 +318,8 @@ close_lanes(struct ssh_writer *w, int sync)
 			refusal = status;
 	}
 	forget_lanes(w);
+	if (w->err != 0)
+		return refused(w);
 	if (refusal == SSH_FX_OK)
 		return 0;
 	w->c->sftp->errnum = (int)refusal;
@@ -320,11 +327,13 @@ close_lanes(struct ssh_writer *w, int sync)
 }
 
 /* The last writes answered, the file made durable (one fsync writes it,
- * whichever channel wrote what) and closed everywhere. */
+ * whichever channel wrote what) and closed everywhere.  On one channel
+ * the fsync and close follow the last writes at once; writes on other
+ * channels must be answered before the fsync is sent. */
 static int
 sync_close(struct ssh_writer *w)
 {
-	if (drain(w) != 0)
+	if ((w->nlanes > 1 ? drain(w) : pump(w)) != 0)
 		return -1;
 	return close_lanes(w, w->c->has_fsync);
 }

@@ -88,6 +88,14 @@ transport_close(struct transport *t)
 	free(t);
 }
 
+void
+transport_close_idle(void)
+{
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (drivers[i]->close_idle != NULL)
+			drivers[i]->close_idle();
+}
+
 const char *
 transport_url(const struct transport *t)
 {

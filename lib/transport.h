@@ -31,6 +31,9 @@ struct transport_opts {
 int transport_open(const char *url, const struct transport_opts *opts,
     struct transport **t);
 void transport_close(struct transport *t);
+/* Closes the connections transport_close() kept for reuse by the next
+ * transport_open() of the same server (SFTP); before the process ends. */
+void transport_close_idle(void);
 /* The URL it was opened with, for messages. */
 const char *transport_url(const struct transport *t);
 

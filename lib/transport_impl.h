@@ -10,6 +10,8 @@ struct transport_ops {
 	int (*open)(const char *url, const struct transport_opts *opts,
 	    void **ctx);
 	void (*close)(void *ctx);
+	/* Closes what close() left open for reuse (NULL: nothing). */
+	void (*close_idle)(void);
 	int (*mkdir)(void *ctx, const char *path);
 	int (*list)(void *ctx, const char *dir,
 	    int (*cb)(void *arg, const char *name), void *arg);

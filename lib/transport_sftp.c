@@ -63,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "log.h"
@@ -87,7 +88,18 @@ struct remote {
 	struct ssh_target t;
 	struct transport_opts o;	/* kept for reconnecting */
 	struct ssh_conn *c;
+	time_t parked;		/* when it was left idle */
 };
+
+/* Connections whose user closed them stay open a little while for the
+ * next open of the same server, user and keys: a backup opens its
+ * repository again to ship its audit records, bkp run to verify and
+ * prune; a new SSH session costs several round trips and a key exchange.
+ * Later than IDLE_SECS the server may have dropped it: a new one then. */
+#define IDLE_MAX 4
+#define IDLE_SECS 30
+static struct remote *idle[IDLE_MAX];
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The remote path of rel ("" is the root). */
 static char *
@@ -155,21 +167,79 @@ check_root(struct remote *r)
 	return rc;
 }
 
+static time_t
+now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* An idle connection to the peer of t with the keys of o, taken out of
+ * the idle ones; NULL if none.  Connections idle too long are closed. */
+static struct remote *
+take_idle(const struct ssh_target *t, const struct transport_opts *o)
+{
+	struct remote *r, *found = NULL;
+
+	pthread_mutex_lock(&idle_mu);
+	for (unsigned i = 0; i < IDLE_MAX; i++) {
+		if ((r = idle[i]) == NULL)
+			continue;
+		if (now_secs() - r->parked > IDLE_SECS) {
+			remote_free(r);
+			idle[i] = NULL;
+		} else if (found == NULL && strcmp(r->t.label, t->label) == 0 &&
+		    same_string(r->o.identity, o ? o->identity : NULL) &&
+		    same_string(r->o.known_hosts, o ? o->known_hosts : NULL)) {
+			found = r;
+			idle[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&idle_mu);
+	return found;
+}
+
+/* The target and options of this open, in place (the connection points
+ * at them). */
+static int
+adopt(struct remote *r, struct ssh_target *t, const struct transport_opts *o)
+{
+	ssh_target_free(&r->t);
+	r->t = *t;
+	free((char *)r->o.identity);
+	free((char *)r->o.known_hosts);
+	memset(&r->o, 0, sizeof(r->o));
+	return copy_opts(r, o);
+}
+
 static int
 rem_open(const char *url, const struct transport_opts *o, void **ctx)
 {
+	struct ssh_target t;
 	struct remote *r;
 	int rc;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return -BKP_ENOMEM;
-	if ((rc = ssh_target_parse(url, &r->t)) != 0) {
-		free(r);
+	if ((rc = ssh_target_parse(url, &t)) != 0)
 		return rc;
+	if ((r = take_idle(&t, o)) != NULL)
+		rc = adopt(r, &t, o);
+	else if ((r = calloc(1, sizeof(*r))) == NULL) {
+		ssh_target_free(&t);
+		return -BKP_ENOMEM;
+	} else {
+		r->t = t;
+		if ((rc = copy_opts(r, o)) == 0)
+			rc = ssh_conn_open(&r->t, &r->o, &r->c);
 	}
-	if ((rc = copy_opts(r, o)) != 0 ||
-	    (rc = ssh_conn_open(&r->t, &r->o, &r->c)) != 0 ||
-	    (rc = check_root(r)) != 0) {
+	if (rc != 0 || (rc = check_root(r)) != 0) {
 		remote_free(r);
 		return rc;
 	}
@@ -177,10 +247,40 @@ rem_open(const char *url, const struct transport_opts *o, void **ctx)
 	return 0;
 }
 
+/* A connection still good waits for the next open (take_idle), in place
+ * of the oldest one waiting if there is no room. */
 static void
 rem_close(void *ctx)
 {
-	remote_free(ctx);
+	struct remote *r = ctx, *old;
+	unsigned slot = 0;
+
+	if (r->c->lost) {
+		remote_free(r);
+		return;
+	}
+	r->parked = now_secs();
+	pthread_mutex_lock(&idle_mu);
+	for (unsigned i = 1; i < IDLE_MAX && idle[slot] != NULL; i++)
+		if (idle[i] == NULL || idle[i]->parked < idle[slot]->parked)
+			slot = i;
+	old = idle[slot];
+	idle[slot] = r;
+	pthread_mutex_unlock(&idle_mu);
+	if (old != NULL)
+		remote_free(old);
+}
+
+static void
+rem_close_idle(void)
+{
+	pthread_mutex_lock(&idle_mu);
+	for (unsigned i = 0; i < IDLE_MAX; i++) {
+		if (idle[i] != NULL)
+			remote_free(idle[i]);
+		idle[i] = NULL;
+	}
+	pthread_mutex_unlock(&idle_mu);
 }
 
 /* mkdir of one directory: an existing one is fine. */
@@ -439,6 +539,7 @@ const struct transport_ops transport_sftp_ops = {
 	.scheme = "sftp://",
 	.open = rem_open,
 	.close = rem_close,
+	.close_idle = rem_close_idle,
 	.mkdir = rem_mkdir,
 	.list = rem_list,
 	.stat = rem_stat,

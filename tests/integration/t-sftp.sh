@@ -86,8 +86,13 @@ expect_exit 8 bkp init --repo "$URL" --pub "$KEYS/repo.pub" $SSHOPTS \
 grep -q "not empty" "$T/err" || fail "second init: $(cat "$T/err")"
 sftp_policy "$POLICY" sftp "$URL" "$SFTP_KNOWN_HOSTS"
 
-log "full backup, restore"
+log "full backup (one SSH connection, audit records included), restore"
+logins() { grep -c "Accepted publickey" "$T/sshd/log" || :; }
+n0=$(logins)
 expect_exit 0 bkp backup --policy "$POLICY" --level full >/dev/null
+[ "$(logins)" -eq $((n0 + 1)) ] ||
+	fail "the backup logged in $(($(logins) - n0)) times, not once"
+[ -n "$(ls "$REMOTE/audit/")" ] || fail "no audit records were shipped"
 id0=$(set_ids "$URL")
 [ "$(echo "$id0" | wc -l)" -eq 1 ] || fail "expected one set, got: $id0"
 [ -f "$REMOTE/sets/$id0/seal" ] || fail "no seal on the server for $id0"
