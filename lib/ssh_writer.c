@@ -12,6 +12,7 @@
 #include "error.h"
 #include "log.h"
 #include "ssh_io.h"
+#include "ssh_lanes.h"
 #include "ssh_pipe.h"
 #include "ssh_retry.h"
 
@@ -36,21 +37,14 @@ struct wreq {
 };
 #define DATA(r) ((r)->mem + SSH_PIPE_ROOM)
 
-/* The object open on one SFTP channel. */
-struct lane {
-	sftp_session s;
-	struct ssh_pipe_handle h;
-};
-
 struct ssh_writer {
 	struct ssh_conn *c;
 	unsigned gen;		/* the session the files belong to */
 	char *path, *tmp;	/* remote paths: final and temporary */
-	struct lane lane[SSH_LANES_MAX];
-	unsigned nlanes, rr;	/* channels open; the next to send on */
+	struct ssh_lanes lanes;	/* the channels it is written on */
 	struct wreq q[RING];	/* ring: n requests from head, then the
 				 * one being filled (fill bytes) */
-	unsigned head, n, inflight, depth;
+	unsigned head, n, inflight;
 	size_t fill;
 	uint64_t off;		/* bytes queued */
 	int created;		/* tmp exists on the server */
@@ -70,7 +64,7 @@ track(struct ssh_writer *w)
 {
 	struct ssh_conn *c = w->c;
 
-	if (w->inflight > 0) {
+	if (w->inflight > 0 || w->lanes.opening > 0) {
 		c->settle = settle;
 		c->settle_reader = w;
 	} else if (c->settle_reader == w) {
@@ -80,6 +74,9 @@ track(struct ssh_writer *w)
 }
 
 #define REQ(w, i) (&(w)->q[((w)->head + (i)) % RING])
+/* Requests in flight at most: DEPTH per open channel. */
+#define FULL(w) ((w)->n >= (w)->lanes.open * DEPTH)
+#define SESSION(w, k) ((w)->lanes.l[k].s)
 
 /* Sends the queued requests not sent yet (none after a failure), each on
  * the next channel in turn. */
@@ -88,12 +85,12 @@ pump(struct ssh_writer *w)
 {
 	for (unsigned i = 0; i < w->n && w->err == 0; i++) {
 		struct wreq *r = REQ(w, i);
-		struct lane *l;
+		struct ssh_lane *l;
 
 		if (r->sent)
 			continue;
-		r->lane = w->rr++ % w->nlanes;
-		l = &w->lane[r->lane];
+		r->lane = ssh_lanes_next(&w->lanes);
+		l = &w->lanes.l[r->lane];
 		r->id = ssh_pipe_id(l->s);
 		if (ssh_pipe_write(l->s, &l->h, r->id, r->off, DATA(r),
 		    r->len) != 0) {
@@ -129,7 +126,7 @@ receive(struct ssh_writer *w)
 	uint32_t id, status;
 	struct wreq *r;
 
-	if (ssh_pipe_status(w->lane[lane].s, &id, &status) != 0 ||
+	if (ssh_pipe_status(SESSION(w, lane), &id, &status) != 0 ||
 	    (r = find(w, lane, id)) == NULL)
 		return -1;
 	w->inflight--;
@@ -153,8 +150,13 @@ receive(struct ssh_writer *w)
 static int
 take_arrived(struct ssh_writer *w)
 {
+	int rc = ssh_lanes_collect(&w->lanes, 0);
+
+	track(w);
+	if (rc != 0)
+		return -1;
 	while (w->inflight > 0 && ssh_channel_poll(
-	    w->lane[w->q[w->head].lane].s->channel, 0) > 0)
+	    SESSION(w, w->q[w->head].lane)->channel, 0) > 0)
 		if (receive(w) != 0)
 			return -1;
 	return 0;
@@ -178,7 +180,10 @@ refused(struct ssh_writer *w)
 static int
 drain(struct ssh_writer *w)
 {
-	if (pump(w) != 0)
+	int rc = ssh_lanes_collect(&w->lanes, 1);
+
+	track(w);
+	if (rc != 0 || pump(w) != 0)
 		return -1;
 	while (w->inflight > 0)
 		if (receive(w) != 0)
@@ -190,9 +195,9 @@ drain(struct ssh_writer *w)
 static int
 make_room(struct ssh_writer *w)
 {
-	if (pump(w) != 0)
+	if (take_arrived(w) != 0 || pump(w) != 0)
 		return -1;
-	while (w->n >= w->depth && w->err == 0)
+	while (FULL(w) && w->err == 0)
 		if (receive(w) != 0)
 			return -1;
 	return w->err ? drain(w) : 0;
@@ -212,112 +217,38 @@ settle(void *arg)
 	track(w);
 }
 
-static void
-forget_lanes(struct ssh_writer *w)
-{
-	memset(w->lane, 0, sizeof(w->lane));
-	w->nlanes = 0;
-}
-
-/* The reply to the open request id on channel l: 0 (l has the handle),
- * 1 when the server refused (its status kept for ssh_conn_fail), or -1
- * when the channel failed. */
-static int
-opened(struct ssh_writer *w, struct lane *l, uint32_t id)
-{
-	uint32_t got, status;
-
-	if (ssh_pipe_handle(l->s, &got, &status, &l->h) != 0 || got != id)
-		return -1;
-	if (status == SSH_FX_OK)
-		return 0;
-	w->c->sftp->errnum = (int)status;
-	l->h.len = 0;
-	return 1;
-}
-
-/* Opens the temporary file on the first channel: 0, or -1. */
-static int
-open_first(struct ssh_writer *w, uint32_t pflags)
-{
-	struct lane *l = &w->lane[0];
-	uint32_t id;
-
-	forget_lanes(w);
-	l->s = w->c->sftp;
-	id = ssh_pipe_id(l->s);
-	if (ssh_pipe_open(l->s, id, w->tmp, pflags, 0600) != 0 ||
-	    opened(w, l, id) != 0)
-		return -1;
-	w->nlanes = 1;
-	w->depth = DEPTH;
-	w->gen = w->c->gen;
-	return 0;
-}
-
-/* More channels for a big object, as many as the server grants: the
- * opens are all sent, then their replies received (one round trip). */
+/* More channels for a big object: their opens are sent, and their
+ * replies taken as they come (take_arrived). */
 static int
 add_lanes(struct ssh_writer *w)
 {
-	uint32_t id[SSH_LANES_MAX];
-	unsigned k, first = w->nlanes, end;
+	int rc;
 
 	w->striped = 1;
-	for (k = first; k < (unsigned)w->c->lanes; k++) {
-		struct lane *l = &w->lane[k];
-
-		if ((l->s = ssh_conn_lane(w->c, k)) == NULL)
-			break;
-		id[k] = ssh_pipe_id(l->s);
-		if (ssh_pipe_open(l->s, id[k], w->tmp, SSH_FXF_WRITE, 0) != 0)
-			return -1;
-	}
-	end = k;
-	for (k = first; k < end; k++)
-		if (opened(w, &w->lane[k], id[k]) < 0)
-			return -1;
-	/* The channels that have the file, first. */
-	for (k = first; k < end; k++)
-		if (w->lane[k].h.len > 0)
-			w->lane[w->nlanes++] = w->lane[k];
-	memset(&w->lane[w->nlanes], 0,
-	    (SSH_LANES_MAX - w->nlanes) * sizeof(w->lane[0]));
-	w->depth = w->nlanes * DEPTH;
-	return 0;
+	rc = ssh_lanes_add(&w->lanes, w->tmp);
+	track(w);
+	return rc;
 }
 
-/* Closes the file on every channel, after an fsync on the first one when
- * sync: all the requests sent, then all the replies received.  Writes
- * still in flight can only be on the first channel, the only one (the
- * server takes a channel's requests in order): they are answered first.
- * 0, or -1 (a refusal's status kept for ssh_conn_fail, a write's first). */
+/* The file closed on every channel after an fsync there (the server
+ * takes a channel's requests in order, so each fsync follows that
+ * channel's writes, and together they make every write durable: nothing
+ * has to be answered first).  All the requests are sent, then all the
+ * replies received, the writes' first.  0, or -1 (a refusal's status
+ * kept for ssh_conn_fail, a write's first). */
 static int
 close_lanes(struct ssh_writer *w, int sync)
 {
-	uint32_t id[SSH_LANES_MAX + 1], got, status, refusal = SSH_FX_OK;
-	unsigned k, n = 0;
+	int64_t refusal;
 
-	if (sync && ssh_pipe_fsync(w->lane[0].s, id[n++] =
-	    ssh_pipe_id(w->lane[0].s), &w->lane[0].h) != 0)
+	if (ssh_lanes_collect(&w->lanes, 1) != 0 ||
+	    ssh_lanes_send_close(&w->lanes, sync) != 0)
 		return -1;
-	for (k = 0; k < w->nlanes; k++)
-		if (ssh_pipe_close(w->lane[k].s, id[n++] =
-		    ssh_pipe_id(w->lane[k].s), &w->lane[k].h) != 0)
-			return -1;
 	while (w->inflight > 0)
 		if (receive(w) != 0)
 			return -1;
-	/* The fsync's reply comes before the close's on the first channel. */
-	for (unsigned i = 0; i < n; i++) {
-		k = sync && i > 0 ? i - 1 : i;
-		if (ssh_pipe_status(w->lane[k].s, &got, &status) != 0 ||
-		    got != id[i])
-			return -1;
-		if (status != SSH_FX_OK && refusal == SSH_FX_OK)
-			refusal = status;
-	}
-	forget_lanes(w);
+	if ((refusal = ssh_lanes_recv_close(&w->lanes)) < 0)
+		return -1;
 	if (w->err != 0)
 		return refused(w);
 	if (refusal == SSH_FX_OK)
@@ -326,16 +257,21 @@ close_lanes(struct ssh_writer *w, int sync)
 	return -1;
 }
 
-/* The last writes answered, the file made durable (one fsync writes it,
- * whichever channel wrote what) and closed everywhere.  On one channel
- * the fsync and close follow the last writes at once; writes on other
- * channels must be answered before the fsync is sent. */
+/* The last writes sent, and the file made durable and closed. */
 static int
 sync_close(struct ssh_writer *w)
 {
-	if ((w->nlanes > 1 ? drain(w) : pump(w)) != 0)
+	if (pump(w) != 0)
 		return -1;
 	return close_lanes(w, w->c->has_fsync);
+}
+
+/* The temporary file opened on the first channel. */
+static int
+open_first(struct ssh_writer *w, uint32_t pflags)
+{
+	w->gen = w->c->gen;
+	return ssh_lanes_open_first(&w->lanes, w->tmp, pflags);
 }
 
 /* On a new session: the temporary file opened again, and every request
@@ -371,7 +307,7 @@ step(struct ssh_writer *w, int (*fn)(struct ssh_writer *), int slow,
 		rc = -1;
 		if (ssh_conn_begin_as(c, slow, w) == 0) {
 			rc = 0;
-			if (w->gen != c->gen || w->nlanes == 0)
+			if (w->gen != c->gen || w->lanes.open == 0)
 				rc = reopen(w);
 			if (rc == 0)
 				rc = w->err ? refused(w) : fn(w);
@@ -390,14 +326,14 @@ let_go(struct ssh_writer *w)
 	struct ssh_conn *c = w->c;
 
 	if (ssh_conn_begin_as(c, SLOW, w) == 0 && w->gen == c->gen &&
-	    w->nlanes > 0) {
+	    w->lanes.n > 0) {
 		drain(w);
 		if (w->inflight == 0)
 			(void)close_lanes(w, 0);
 	}
 	w->inflight = 0;
 	track(w);
-	forget_lanes(w);
+	ssh_lanes_forget(&w->lanes);
 	ssh_conn_end(c, 0);
 }
 
@@ -457,7 +393,7 @@ ssh_writer_open(struct ssh_conn *c, const char *path, struct ssh_writer **wp)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -BKP_ENOMEM;
 	w->c = c;
-	w->depth = DEPTH;
+	w->lanes.c = c;
 	if ((w->path = strdup(path)) == NULL)
 		rc = -BKP_ENOMEM;
 	else
@@ -498,7 +434,7 @@ ssh_writer_write(struct ssh_writer *w, const void *buf, size_t n)
 	int rc;
 
 	while (n > 0) {
-		if (w->n >= w->depth &&
+		if (FULL(w) &&
 		    (rc = step(w, make_room, 1, "write failed")) != 0)
 			return rc;
 		r = REQ(w, w->n);
@@ -532,7 +468,7 @@ ssh_writer_commit(struct ssh_writer *w)
 {
 	int rc = 0;
 
-	if (w->fill > 0 && w->n >= w->depth)
+	if (w->fill > 0 && FULL(w))
 		rc = step(w, make_room, 1, "write failed");
 	if (rc == 0 && w->fill > 0)
 		rc = enqueue(w);
