@@ -75,9 +75,9 @@ EOF
 }
 
 write_report() {
-	local section
-	section=$(report)
-	bench_write_region "$OUT" bench/sftp.sh "$section" || die "not writing $OUT"
+	report >"$WORK/section.md"
+	bench_write_region "$OUT" bench/sftp.sh "$WORK/section.md" ||
+		die "not writing $OUT"
 	say "report written to $OUT"
 }
 

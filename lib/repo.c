@@ -282,10 +282,8 @@ repo_part_name(uint32_t index, char out[32])
 }
 
 struct list_ctx {
-	struct repo *r;
 	struct repo_setlist *l;
 	size_t cap;
-	int rc;
 };
 
 static int
@@ -293,9 +291,6 @@ add_set(void *arg, const char *name)
 {
 	struct list_ctx *c = arg;
 	struct repo_setlist *l = c->l;
-	char path[REPO_PATH_MAX];
-	uint64_t size;
-	int rc;
 
 	if (!repo_setid_valid(name))
 		return 0;
@@ -311,14 +306,35 @@ add_set(void *arg, const char *name)
 		l->sealed = ids;
 		c->cap = cap;
 	}
-	repo_set_path(name, "seal", path);
-	rc = transport_stat(c->r->t, path, &size);
-	if (rc != 0 && rc != -BKP_ENOTFOUND)
-		return rc;
 	memcpy(l->ids[l->n], name, SETID_LEN + 1);
-	l->sealed[l->n] = rc == 0;
 	l->n++;
 	return 0;
+}
+
+/* Which sets have their seal: all looked up at once (one round trip over
+ * SFTP, however many sets). */
+static int
+find_seals(struct repo *r, struct repo_setlist *l)
+{
+	char (*paths)[REPO_PATH_MAX] = calloc(l->n, sizeof(*paths));
+	const char **p = calloc(l->n, sizeof(*p));
+	uint64_t *sizes = calloc(l->n, sizeof(*sizes));
+	int *rcs = calloc(l->n, sizeof(*rcs)), rc = -BKP_ENOMEM;
+
+	if (paths != NULL && p != NULL && sizes != NULL && rcs != NULL) {
+		for (size_t i = 0; i < l->n; i++) {
+			repo_set_path(l->ids[i], "seal", paths[i]);
+			p[i] = paths[i];
+		}
+		rc = transport_stat_all(r->t, p, l->n, sizes, rcs);
+		for (size_t i = 0; rc == 0 && i < l->n; i++)
+			l->sealed[i] = rcs[i] == 0;
+	}
+	free(paths);
+	free(p);
+	free(sizes);
+	free(rcs);
+	return rc;
 }
 
 static int
@@ -330,13 +346,15 @@ cmp_ids(const void *a, const void *b)
 int
 repo_list_sets(struct repo *r, struct repo_setlist *l)
 {
-	struct list_ctx c = { r, l, 0, 0 };
+	struct list_ctx c = { l, 0 };
 	int rc;
 
 	memset(l, 0, sizeof(*l));
 	rc = transport_list(r->t, "sets", add_set, &c);
 	if (rc == -BKP_ENOTFOUND)
 		rc = 0;
+	if (rc == 0 && l->n > 0)
+		rc = find_seals(r, l);
 	if (rc != 0) {
 		repo_setlist_release(l);
 		return rc;

@@ -4,7 +4,7 @@
 
 #include "ssh_pipe.h"
 
-/* A status reply: type, id and code (then two strings, skipped). */
+/* The head of every reply: type, id, and a word (a status's code...). */
 #define STATUS_HEAD 9
 /* Longest reply accepted (message and language tag included). */
 #define STATUS_MAX 65536
@@ -110,6 +110,19 @@ ssh_pipe_open(sftp_session s, uint32_t id, const char *path, uint32_t pflags,
 }
 
 int
+ssh_pipe_lstat(sftp_session s, uint32_t id, const char *path)
+{
+	size_t plen = strlen(path);
+	uint8_t b[4096 + 64], *p;
+
+	if (plen > 4096)
+		return -1;
+	p = start(b, SSH_FXP_LSTAT, id);
+	p = put_bytes(p, path, (uint32_t)plen);
+	return send_all(s, b, finish(b, p, 0));
+}
+
+int
 ssh_pipe_close(sftp_session s, uint32_t id, const struct ssh_pipe_handle *h)
 {
 	uint8_t b[SSH_PIPE_ROOM], *p = start(b, SSH_FXP_CLOSE, id);
@@ -174,11 +187,12 @@ skip(ssh_channel ch, uint32_t n)
 	return 0;
 }
 
-/* The next reply: a status (0), a handle into h when h is not NULL (1),
- * or -1. */
+/* The head of the next reply: its type, id, the word after the id (a
+ * status's code, a handle's length, the flags of attributes) and the
+ * bytes left of it.  0, or -1. */
 static int
-reply(sftp_session s, uint32_t *id, uint32_t *status,
-    struct ssh_pipe_handle *h)
+head(sftp_session s, uint8_t *type, uint32_t *id, uint32_t *word,
+    uint32_t *left)
 {
 	uint8_t b[4 + STATUS_HEAD];
 	uint32_t len;
@@ -188,13 +202,28 @@ reply(sftp_session s, uint32_t *id, uint32_t *status,
 	len = ssh_pipe_u32(b);
 	if (len < STATUS_HEAD || len > STATUS_MAX)
 		return -1;
+	*type = b[4];
 	*id = ssh_pipe_u32(b + 5);
-	*status = ssh_pipe_u32(b + 9);
-	if (b[4] == SSH_FXP_STATUS)
-		return skip(s->channel, len - STATUS_HEAD);
-	/* A handle: its length where a status has its code. */
-	if (b[4] != SSH_FXP_HANDLE || h == NULL || *status == 0 ||
-	    *status > sizeof(h->b) || len - STATUS_HEAD != *status)
+	*word = ssh_pipe_u32(b + 9);
+	*left = len - STATUS_HEAD;
+	return 0;
+}
+
+/* The next reply: a status (0), a handle into h when h is not NULL (1),
+ * or -1. */
+static int
+reply(sftp_session s, uint32_t *id, uint32_t *status,
+    struct ssh_pipe_handle *h)
+{
+	uint32_t left;
+	uint8_t type;
+
+	if (head(s, &type, id, status, &left) != 0)
+		return -1;
+	if (type == SSH_FXP_STATUS)
+		return skip(s->channel, left);
+	if (type != SSH_FXP_HANDLE || h == NULL || *status == 0 ||
+	    *status > sizeof(h->b) || left != *status)
 		return -1;
 	h->len = *status;
 	*status = SSH_FX_OK;
@@ -215,4 +244,28 @@ ssh_pipe_handle(sftp_session s, uint32_t *id, uint32_t *status,
 
 	/* An open is answered with a handle, or a status saying why not. */
 	return r == 1 || (r == 0 && *status != SSH_FX_OK) ? 0 : -1;
+}
+
+int
+ssh_pipe_attrs(sftp_session s, uint32_t *id, uint32_t *status,
+    uint64_t *size)
+{
+	uint32_t left;
+	uint8_t type, b[8];
+
+	*size = 0;
+	if (head(s, &type, id, status, &left) != 0)
+		return -1;
+	if (type == SSH_FXP_STATUS)
+		return *status == SSH_FX_OK ? -1 : skip(s->channel, left);
+	if (type != SSH_FXP_ATTRS)
+		return -1;
+	if (*status & SSH_FILEXFER_ATTR_SIZE) {
+		if (left < 8 || read_full(s->channel, b, 8) != 0)
+			return -1;
+		*size = (uint64_t)ssh_pipe_u32(b) << 32 | ssh_pipe_u32(b + 4);
+		left -= 8;
+	}
+	*status = SSH_FX_OK;
+	return skip(s->channel, left);
 }

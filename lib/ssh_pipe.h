@@ -52,6 +52,9 @@ int ssh_pipe_open(sftp_session s, uint32_t id, const char *path,
 int ssh_pipe_close(sftp_session s, uint32_t id,
     const struct ssh_pipe_handle *h);
 
+/* Sends SSH_FXP_LSTAT of path: 0, or -1. */
+int ssh_pipe_lstat(sftp_session s, uint32_t id, const char *path);
+
 /* Sends fsync@openssh.com of h (when the server has it): 0, or -1. */
 int ssh_pipe_fsync(sftp_session s, uint32_t id,
     const struct ssh_pipe_handle *h);
@@ -71,5 +74,11 @@ int ssh_pipe_status(sftp_session s, uint32_t *id, uint32_t *status);
  * SSH_FX_OK) or an SSH_FXP_STATUS.  0 with its id, or -1 as above. */
 int ssh_pipe_handle(sftp_session s, uint32_t *id, uint32_t *status,
     struct ssh_pipe_handle *h);
+
+/* Receives the next reply to a stat: an SSH_FXP_ATTRS (the size into
+ * *size, 0 if the server gave none; status SSH_FX_OK) or an
+ * SSH_FXP_STATUS.  0 with its id, or -1 as above. */
+int ssh_pipe_attrs(sftp_session s, uint32_t *id, uint32_t *status,
+    uint64_t *size);
 
 #endif

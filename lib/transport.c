@@ -134,6 +134,25 @@ transport_stat(struct transport *t, const char *path, uint64_t *size)
 }
 
 int
+transport_stat_all(struct transport *t, const char *const *paths, size_t n,
+    uint64_t *sizes, int *rcs)
+{
+	int rc;
+
+	if ((rc = interrupt_check()) != 0)
+		return rc;
+	if (t->ops->stat_all != NULL)
+		rc = t->ops->stat_all(t->ctx, paths, n, sizes, rcs);
+	else
+		for (size_t i = 0; i < n; i++)
+			rcs[i] = t->ops->stat(t->ctx, paths[i], &sizes[i]);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (rcs[i] != 0 && rcs[i] != -BKP_ENOTFOUND)
+			rc = rcs[i];
+	return rc;
+}
+
+int
 transport_remove(struct transport *t, const char *path)
 {
 	return t->ops->remove(t->ctx, path);

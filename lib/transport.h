@@ -45,6 +45,11 @@ int transport_list(struct transport *t, const char *dir,
     int (*cb)(void *arg, const char *name), void *arg);
 /* 0 and *size, or -BKP_ENOTFOUND. */
 int transport_stat(struct transport *t, const char *path, uint64_t *size);
+/* transport_stat() of n paths at once (over SFTP, in one round trip):
+ * rcs[i] and sizes[i] for paths[i].  0, or the first status other than 0
+ * and -BKP_ENOTFOUND. */
+int transport_stat_all(struct transport *t, const char *const *paths,
+    size_t n, uint64_t *sizes, int *rcs);
 int transport_remove(struct transport *t, const char *path);
 int transport_rmdir(struct transport *t, const char *path);
 

@@ -16,6 +16,9 @@ struct transport_ops {
 	int (*list)(void *ctx, const char *dir,
 	    int (*cb)(void *arg, const char *name), void *arg);
 	int (*stat)(void *ctx, const char *path, uint64_t *size);
+	/* Many stats at once (NULL: one stat after another). */
+	int (*stat_all)(void *ctx, const char *const *paths, size_t n,
+	    uint64_t *sizes, int *rcs);
 	int (*remove)(void *ctx, const char *path);
 	int (*rmdir)(void *ctx, const char *path);
 	int (*read_open)(void *ctx, const char *path, void **f);

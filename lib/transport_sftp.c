@@ -69,6 +69,7 @@
 #include "log.h"
 #include "ssh_conn.h"
 #include "ssh_io.h"
+#include "ssh_pipe.h"
 #include "ssh_retry.h"
 #include "transport_impl.h"
 
@@ -97,6 +98,8 @@ struct remote {
  * prune; a new SSH session costs several round trips and a key exchange.
  * Later than IDLE_SECS the server may have dropped it: a new one then. */
 #define IDLE_MAX 4
+/* Stats sent at once by transport_stat_all(). */
+#define STAT_BATCH 64
 #define IDLE_SECS 30
 static struct remote *idle[IDLE_MAX];
 static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -438,6 +441,73 @@ rem_stat(void *ctx, const char *path, uint64_t *size)
 	return rc;
 }
 
+/* lstat of the paths, every request sent before the first reply is read:
+ * one round trip.  rcs[i] is 0 or -BKP_ENOTFOUND; -1 is a failed call,
+ * *bad the path it failed on. */
+static int
+lstat_batch(struct ssh_conn *c, char *const *full, size_t n,
+    uint64_t *sizes, int *rcs, size_t *bad)
+{
+	uint32_t id[STAT_BATCH], got, status;
+	int rc = 0;
+
+	*bad = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ssh_pipe_lstat(c->sftp, id[i] = ssh_pipe_id(c->sftp),
+		    full[i]) != 0)
+			return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (ssh_pipe_attrs(c->sftp, &got, &status, &sizes[i]) != 0 ||
+		    got != id[i])
+			return -1;
+		rcs[i] = status == SSH_FX_NO_SUCH_FILE ? -BKP_ENOTFOUND : 0;
+		if (status != SSH_FX_OK && rcs[i] == 0 && rc == 0) {
+			c->sftp->errnum = (int)status;
+			*bad = i;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static int
+stat_batch(struct ssh_conn *c, char *const *full, size_t n, uint64_t *sizes,
+    int *rcs)
+{
+	size_t bad = 0;
+
+	if (SSH_CALL(c, 1, lstat_batch(c, full, n, sizes, rcs, &bad) == 0) !=
+	    0)
+		return ssh_conn_fail(c, full[bad], "cannot stat", 0);
+	return 0;
+}
+
+static int
+rem_stat_all(void *ctx, const char *const *paths, size_t n, uint64_t *sizes,
+    int *rcs)
+{
+	struct remote *r = ctx;
+	char *full[STAT_BATCH];
+	int rc = 0;
+
+	for (size_t at = 0; rc == 0 && at < n; at += STAT_BATCH) {
+		size_t k = n - at < STAT_BATCH ? n - at : STAT_BATCH, made;
+
+		for (made = 0; made < k; made++)
+			if ((full[made] = remote_path(r, paths[at + made])) ==
+			    NULL)
+				break;
+		if (made < k)
+			rc = -BKP_ENOMEM;
+		else
+			RETRYING(r->c, rc, stat_batch(r->c, full, k, sizes + at,
+			    rcs + at));
+		while (made > 0)
+			free(full[--made]);
+	}
+	return rc;
+}
+
 /* Repeated after a lost reply, a removal finds nothing: -BKP_ENOTFOUND,
  * which the callers take as done. */
 static int
@@ -543,6 +613,7 @@ const struct transport_ops transport_sftp_ops = {
 	.mkdir = rem_mkdir,
 	.list = rem_list,
 	.stat = rem_stat,
+	.stat_all = rem_stat_all,
 	.remove = rem_remove,
 	.rmdir = rem_rmdir,
 	.read_open = rem_read_open,

@@ -110,6 +110,15 @@ assert s[1]["parent"] == s[0]["id"], s[1]' "$T/snap.json" ||
 	fail "the second set is not an incremental of the first"
 no_temporaries
 restore_cmp "$T/r1" "$SRC"
+
+log "seals looked up in batches: 70 interrupted sets beside the sealed ones"
+for i in $(seq 10 79); do mkdir "$REMOTE/sets/20200101T0000${i}Z-0000aa$i"; done
+[ "$(set_ids "$URL" | wc -l)" -eq 2 ] || fail "sealed sets miscounted"
+python3 -c 'import json, sys
+i = json.load(open(sys.argv[1]))["interrupted"]
+assert len(i) == 70 and i[0] == "20200101T000010Z-0000aa10", i' \
+    "$T/snap.json" || fail "interrupted sets miscounted"
+rmdir "$REMOTE/sets/20200101T0000"*
 restore_cmp "$T/r0b" "$T/day0" --set "$id0"
 
 log "unknown host: refused, then accepted with --accept-new-host-key"
