@@ -25,6 +25,7 @@
 #include "log.h"
 #include "ssh_auth.h"
 #include "ssh_conn.h"
+#include "ssh_pipe.h"
 #include "ssh_retry.h"
 #include "ssh_watchdog.h"
 
@@ -278,6 +279,46 @@ settle_lane(struct ssh_conn *c, unsigned k, void *reader)
 		c->lane_settle(r);
 }
 
+static sftp_session
+lane_session(struct ssh_conn *c, unsigned k)
+{
+	return k == 0 ? c->sftp : c->lane[k];
+}
+
+/* Drops the replies of closes sent on lane k.  A failure is the
+ * connection's, which the call that follows finds. */
+static void
+drop_replies(struct ssh_conn *c, unsigned k)
+{
+	uint32_t id, status;
+
+	while (c->discard[k] > 0) {
+		c->discard[k]--;
+		if (ssh_pipe_status(lane_session(c, k), &id, &status) != 0) {
+			c->discard[k] = 0;
+			return;
+		}
+	}
+}
+
+void
+ssh_conn_close_later(struct ssh_conn *c, unsigned k, sftp_file f)
+{
+	struct ssh_pipe_handle h;
+	sftp_session s = lane_session(c, k);
+
+	if (s != NULL && f->handle != NULL &&
+	    (h.len = (uint32_t)ssh_string_len(f->handle)) <= sizeof(h.b)) {
+		memcpy(h.b, ssh_string_data(f->handle), h.len);
+		if (ssh_pipe_close(s, ssh_pipe_id(s), &h) == 0)
+			c->discard[k]++;
+	}
+	/* Without its handle, sftp_close() only frees. */
+	ssh_string_free(f->handle);
+	f->handle = NULL;
+	sftp_close(f);
+}
+
 static int
 begin(struct ssh_conn *c, int slow, void *reader, unsigned lane)
 {
@@ -287,11 +328,15 @@ begin(struct ssh_conn *c, int slow, void *reader, unsigned lane)
 	ssh_watchdog_arm(c->wd, c->timeout * (slow > 0 ? slow : 1));
 	if (c->settle != NULL && c->settle_reader != reader)
 		c->settle(c->settle_reader);
-	if (lane > 0)
+	if (lane > 0) {
 		settle_lane(c, lane, reader);
-	else
-		for (unsigned k = 1; k < SSH_LANES_MAX; k++)
-			settle_lane(c, k, reader);
+		drop_replies(c, lane);
+	} else
+		for (unsigned k = 0; k < SSH_LANES_MAX; k++) {
+			if (k > 0)
+				settle_lane(c, k, reader);
+			drop_replies(c, k);
+		}
 	/* libssh keeps the status of the last reply: clear it, so that a
 	 * call failing without a reply is seen as a lost connection. */
 	c->sftp->errnum = SSH_FX_OK;
@@ -317,6 +362,7 @@ ssh_conn_forget_readers(struct ssh_conn *c)
 	c->settle = NULL;
 	c->settle_reader = NULL;
 	memset(c->lane_reader, 0, sizeof(c->lane_reader));
+	memset(c->discard, 0, sizeof(c->discard));
 }
 
 int

@@ -67,6 +67,9 @@ struct ssh_conn {
 	void (*lane_settle)(void *reader);
 	void *lane_reader[SSH_LANES_MAX];
 	unsigned next_lane;	/* the lane the next reader gets */
+	/* Replies to drop on lane k before anything else reads it: those
+	 * of closes sent without waiting (a reader done with its object). */
+	unsigned discard[SSH_LANES_MAX];
 };
 
 /* Connects; reports what went wrong (-BKP_ETRANSPORT mostly).  t and o
@@ -107,6 +110,9 @@ int ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader);
  * (k >= 1): a reader on another lane keeps its replies in flight. */
 int ssh_conn_begin_lane(struct ssh_conn *c, int slow, void *reader,
     unsigned lane);
+/* Closes the file f on lane k without waiting for the reply (dropped by
+ * the next call on the lane), and frees f.  Under the mutex. */
+void ssh_conn_close_later(struct ssh_conn *c, unsigned k, sftp_file f);
 /* Forgets the registered readers (a new session). */
 void ssh_conn_forget_readers(struct ssh_conn *c);
 

@@ -63,6 +63,7 @@ reader_free(struct ssh_reader *rd)
 {
 	if (rd->f != NULL)
 		ssh_conn_close_file(rd->c, rd->f);
+	rd->f = NULL;
 	for (unsigned i = 0; i < READ_DEPTH; i++)
 		free(rd->s[i].data);
 	free(rd->rx);
@@ -439,8 +440,14 @@ ssh_reader_close(struct ssh_reader *rd)
 		return;
 	/* Replies still in flight would pile up in libssh's queue; and the
 	 * connection must forget the reader in any case. */
-	if (begin(rd) == 0 && rd->gen == rd->c->gen)
+	if (begin(rd) == 0 && rd->gen == rd->c->gen) {
 		settle(rd);
+		/* The next call on the lane takes the close's reply. */
+		if (rd->requested == 0 && rd->f != NULL) {
+			ssh_conn_close_later(rd->c, rd->lane, rd->f);
+			rd->f = NULL;
+		}
+	}
 	rd->requested = 0;
 	track(rd);
 	ssh_conn_end(rd->c, 0);

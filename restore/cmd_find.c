@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "repo.h"
+#include "repo_keyed.h"
 #include "select.h"
 #include "setreader.h"
 #include "timefmt.h"
@@ -264,8 +265,8 @@ cmd_find(int argc, char **argv)
 		return cli_missing("find", "--key FILE");
 	if (optind >= argc)
 		return cli_missing("find", "PATTERN");
-	if ((rc = seckey_load(a.key, a.passfile, &sec)) != 0 ||
-	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0 ||
+	if ((rc = repo_open_keyed(a.repo, &a.topts, a.key, a.passfile, &repo,
+	    &sec)) != 0 ||
 	    (rc = catalog_load(repo, &sec->sign_pk, 1, &cat)) != 0 ||
 	    (rc = find_versions(repo, sec, &cat, argv + optind,
 	    (size_t)(argc - optind), &vs)) != 0)

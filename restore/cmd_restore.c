@@ -21,6 +21,7 @@
 #include "repogen.h"
 #include "log.h"
 #include "repo.h"
+#include "repo_keyed.h"
 #include "timefmt.h"
 
 static const char usage[] =
@@ -343,8 +344,8 @@ cmd_restore(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Only seals signed by the signer the key's owner trusts count: the
 	 * repository itself is untrusted. */
-	if ((rc = seckey_load(a.key, a.passfile, &sec)) != 0 ||
-	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0)
+	if ((rc = repo_open_keyed(a.repo, &a.topts, a.key, a.passfile, &repo,
+	    &sec)) != 0)
 		goto out;
 	/* The config is not authenticated, but a key other than the one it
 	 * names opens nothing here: say so, rather than that no seal is

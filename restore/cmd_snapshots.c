@@ -11,6 +11,7 @@
 #include "keys.h"
 #include "log.h"
 #include "repo.h"
+#include "repo_keyed.h"
 
 static const char usage[] =
 "usage: bkp snapshots --repo URL [--policy NAME] [--key FILE] [--json]\n"
@@ -170,8 +171,8 @@ cmd_snapshots(int argc, char **argv)
 		return rc > 0 ? 0 : rc;
 	if (a.repo == NULL)
 		return cli_missing("snapshots", "--repo URL");
-	if ((a.key && (rc = seckey_load(a.key, a.passfile, &sec)) != 0) ||
-	    (rc = repo_open(a.repo, &a.topts, &repo)) != 0)
+	if ((rc = a.key ? repo_open_keyed(a.repo, &a.topts, a.key, a.passfile,
+	    &repo, &sec) : repo_open(a.repo, &a.topts, &repo)) != 0)
 		goto out;
 	trusted = sec ? (const uint8_t (*)[32])&sec->sign_pk :
 	    (const uint8_t (*)[32])repo_config(repo)->signers;
