@@ -22,30 +22,44 @@
  *   channel for that much makes libssh open its window as wide; each
  *   reader takes a channel of its own (2..4 in turn), so that restore's
  *   workers, reading different parts at once, each keep their window;
- * - uploads (ssh_writer.c): SSH_FXP_WRITE of 252 KiB (just under the
- *   261,120 data bytes beyond which OpenSSH's server drops a write), 8 in
- *   flight per SFTP channel (2 MiB: the window of an OpenSSH server's
- *   channel); an object beyond 8 MiB is striped over up to 4 channels of
- *   the same connection (BKP_SFTP_CHANNELS), each with its own window, so
- *   that 8 MiB are in flight.  One fsync (fsync@openssh.com) makes the file
- *   durable, whichever channel wrote what.
+ * - uploads (ssh_writer.c, ssh_lanes.c): SSH_FXP_WRITE of 252 KiB (just
+ *   under the 261,120 data bytes beyond which OpenSSH's server drops a
+ *   write), 8 in flight per SFTP channel (2 MiB: the window of an OpenSSH
+ *   server's channel); an object beyond 1 MiB is striped over up to 4
+ *   channels of the same connection (BKP_SFTP_CHANNELS), each with its
+ *   own window, so that 8 MiB are in flight.  The object is created on
+ *   the first channel; the opens on the others go out together and are
+ *   answered while the first already carries writes.  At commit every
+ *   channel gets an fsync (fsync@openssh.com) and a close right behind
+ *   its last write: the server takes a channel's requests in order, so
+ *   each fsync follows that channel's writes, and together they make the
+ *   file durable.  Once all are answered, the rename.  A part costs about
+ *   three round trips beyond its bytes (the last replies, the rename, the
+ *   next create), where it cost thirteen with one call at a time;
+ * - small things: a reader done with its object sends the close and goes
+ *   on (ssh_conn_close_later); the seals of all sets are looked up with
+ *   the lstats sent together (transport_stat_all); a connection its user
+ *   closes waits 30 s for the next open of the same server and keys
+ *   (take_idle below), so that a backup ships its audit records, and bkp
+ *   run verifies and prunes, without another handshake.
  * Measured (bench/sftp.sh, docs/BENCHMARKS.md: 1 GiB, chacha20-poly1305 on
- * both sides, a 2-CPU VM, delays from a loopback proxy): at +40 ms, bkp
- * backup moved 5.7 MiB/s and restore 14 MiB/s with one write per round trip
- * and libssh's reads; now 53 and 75 MiB/s, against 45 for OpenSSH's sftp
- * put and get (1.18x, 1.68x).  On loopback the CPU is the limit, shared
- * with sshd: bkp compresses, encrypts and hashes twice on top of SSH's
- * cipher, and reaches 0.61x / 0.57x of sftp's rates (which are those of
- * the SSH channel itself).  At +10 ms downloads reach 0.96x (the relay
- * carries ~148 MiB/s at most); uploads 0.68x, as every 64 MiB part ends
- * with a drain, fsync, channel closes and a rename, and the next begins
- * with a create and channel opens: about 13 round trips a part.
+ * both sides, a 2-CPU VM, delays from a loopback proxy), bkp backup /
+ * restore against OpenSSH's sftp put / get: at +40 ms 86 / 79 MiB/s
+ * against 45 / 45 (1.9x, 1.7x; with one write per round trip and libssh's
+ * reads, bkp moved 5.7 and 14).  At +10 ms 121 / 137 against 148 / 144
+ * (0.82x, 0.95x), and on loopback 167 / 193 against 238 / 299: there the
+ * CPU is the limit (the machine's two, shared with sshd and the delaying
+ * relay), as bkp hashes, compresses and encrypts every byte besides SSH's
+ * cipher, while at +10 ms OpenSSH's tools are held only by their one
+ * channel's 2 MiB window (ssh cat: 148 MiB/s).
  * SSH_OPTIONS_NODELAY is on: without it, downloads fell from ~130 to
  * ~57 MB/s on loopback.
  *
  * Several threads may share the connection: ssh_conn serializes the calls,
  * and the reader or writer with replies in flight receives them all before
- * any other call (the settle hook of ssh_conn_begin_as).
+ * any other call (the settle hook of ssh_conn_begin_as), as the replies
+ * of closes sent without waiting are dropped before the next call on their
+ * channel.
  *
  * A lost connection (ssh_retry.c) is replaced with exponential backoff
  * and jitter, within retry_attempts and retry_time; then every operation
