@@ -45,7 +45,7 @@ int ssh_lanes_add(struct ssh_lanes *ls, const char *path);
  * with wait.  A channel whose open was refused is left out.  0, or -1. */
 int ssh_lanes_collect(struct ssh_lanes *ls, int wait);
 
-/* The open channel to send the next write on, in turn. */
+/* The open channel to send the next write on, in turn (one must be). */
 unsigned ssh_lanes_next(struct ssh_lanes *ls);
 
 /* Sends a close on every open channel, after an fsync there when sync:

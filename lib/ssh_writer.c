@@ -78,12 +78,13 @@ track(struct ssh_writer *w)
 #define FULL(w) ((w)->n >= (w)->lanes.open * DEPTH)
 #define SESSION(w, k) ((w)->lanes.l[k].s)
 
-/* Sends the queued requests not sent yet (none after a failure), each on
- * the next channel in turn. */
+/* Sends the queued requests not sent yet (none after a failure, nor
+ * without an open channel), each on the next channel in turn. */
 static int
 pump(struct ssh_writer *w)
 {
-	for (unsigned i = 0; i < w->n && w->err == 0; i++) {
+	for (unsigned i = 0; i < w->n && w->err == 0 && w->lanes.open > 0;
+	    i++) {
 		struct wreq *r = REQ(w, i);
 		struct ssh_lane *l;
 
@@ -332,8 +333,8 @@ let_go(struct ssh_writer *w)
 			(void)close_lanes(w, 0);
 	}
 	w->inflight = 0;
-	track(w);
 	ssh_lanes_forget(&w->lanes);
+	track(w);		/* unregistered: nothing is in flight */
 	ssh_conn_end(c, 0);
 }
 

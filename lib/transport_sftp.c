@@ -112,11 +112,12 @@ struct remote {
  * prune; a new SSH session costs several round trips and a key exchange.
  * Later than IDLE_SECS the server may have dropped it: a new one then. */
 #define IDLE_MAX 4
-/* Stats sent at once by transport_stat_all(). */
-#define STAT_BATCH 64
 #define IDLE_SECS 30
 static struct remote *idle[IDLE_MAX];
 static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Stats sent at once by transport_stat_all(). */
+#define STAT_BATCH 64
 
 /* The remote path of rel ("" is the root). */
 static char *
