@@ -23,35 +23,49 @@ struct setreader {
 };
 
 int
+setreader_decode_seal(struct repo *r, const char *setid, const uint8_t *data,
+    size_t len, const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s)
+{
+	char path[REPO_PATH_MAX], name[1024], id[KEY_ID_HEX];
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	repo_set_path(setid, "seal", path);
+	snprintf(name, sizeof(name), "%s/%s", repo_url(r), path);
+	/* A signer the repository config revokes is trusted by no one. */
+	if (len >= 96 && repo_signer_revoked(r, data + len - 96)) {
+		key_id(data + len - 96, id);
+		log_error("%s: signed by key %s, which is revoked (bkp key "
+		    "revoke): the set is not trusted", name, id);
+		return -BKP_ECORRUPT;
+	}
+	if ((rc = seal_decode(data, len, trusted, ntrusted, s, name)) != 0)
+		return rc;
+	if (strcmp(s->setid, setid) != 0) {
+		log_error("%s: seal belongs to set %s (moved or replayed)",
+		    name, s->setid);
+		seal_release(s);
+		return -BKP_ECORRUPT;
+	}
+	return 0;
+}
+
+int
 setreader_load_seal(struct repo *r, const char *setid,
     const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s)
 {
-	char path[REPO_PATH_MAX], name[1024], id[KEY_ID_HEX];
+	char path[REPO_PATH_MAX];
 	uint8_t *data;
 	size_t len;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	repo_set_path(setid, "seal", path);
-	snprintf(name, sizeof(name), "%s/%s", repo_url(r), path);
 	if ((rc = transport_get(repo_transport(r), path, SEAL_MAX, &data,
 	    &len)) != 0)
 		return rc;
-	/* A signer the repository config revokes is trusted by no one. */
-	if (len >= 96 && repo_signer_revoked(r, data + len - 96)) {
-		key_id(data + len - 96, id);
-		log_error("%s: signed by key %s, which is revoked (bkp key "
-		    "revoke): the set is not trusted", name, id);
-		rc = -BKP_ECORRUPT;
-	} else
-		rc = seal_decode(data, len, trusted, ntrusted, s, name);
+	rc = setreader_decode_seal(r, setid, data, len, trusted, ntrusted, s);
 	free(data);
-	if (rc == 0 && strcmp(s->setid, setid) != 0) {
-		log_error("%s: seal belongs to set %s (moved or replayed)",
-		    name, s->setid);
-		seal_release(s);
-		rc = -BKP_ECORRUPT;
-	}
 	return rc;
 }
 

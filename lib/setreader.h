@@ -33,5 +33,10 @@ int setreader_part(struct setreader *sr, uint32_t index,
 /* Reads and checks a seal alone. */
 int setreader_load_seal(struct repo *r, const char *setid,
     const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s);
+/* Checks the seal of setid read as data[0..len) (setreader_load_seal()
+ * without the reading). */
+int setreader_decode_seal(struct repo *r, const char *setid,
+    const uint8_t *data, size_t len, const uint8_t (*trusted)[32],
+    size_t ntrusted, struct seal *s);
 
 #endif

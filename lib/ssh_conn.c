@@ -302,21 +302,27 @@ drop_replies(struct ssh_conn *c, unsigned k)
 }
 
 void
-ssh_conn_close_later(struct ssh_conn *c, unsigned k, sftp_file f)
+ssh_conn_close_handle_later(struct ssh_conn *c, unsigned k,
+    const struct ssh_pipe_handle *h)
 {
-	struct ssh_pipe_handle h;
 	sftp_session s = lane_session(c, k);
 
-	if (s != NULL && f->handle != NULL &&
-	    (h.len = (uint32_t)ssh_string_len(f->handle)) <= sizeof(h.b)) {
-		memcpy(h.b, ssh_string_data(f->handle), h.len);
-		if (ssh_pipe_close(s, ssh_pipe_id(s), &h) == 0)
-			c->discard[k]++;
+	if (s != NULL && ssh_pipe_close(s, ssh_pipe_id(s), h) == 0)
+		c->discard[k]++;
+}
+
+void
+ssh_conn_close_later(struct ssh_conn *c, unsigned k, ssh_string *handle)
+{
+	struct ssh_pipe_handle h;
+
+	if (*handle != NULL &&
+	    (h.len = (uint32_t)ssh_string_len(*handle)) <= sizeof(h.b)) {
+		memcpy(h.b, ssh_string_data(*handle), h.len);
+		ssh_conn_close_handle_later(c, k, &h);
 	}
-	/* Without its handle, sftp_close() only frees. */
-	ssh_string_free(f->handle);
-	f->handle = NULL;
-	sftp_close(f);
+	ssh_string_free(*handle);
+	*handle = NULL;
 }
 
 static int

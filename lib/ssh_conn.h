@@ -110,9 +110,15 @@ int ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader);
  * (k >= 1): a reader on another lane keeps its replies in flight. */
 int ssh_conn_begin_lane(struct ssh_conn *c, int slow, void *reader,
     unsigned lane);
-/* Closes the file f on lane k without waiting for the reply (dropped by
- * the next call on the lane), and frees f.  Under the mutex. */
-void ssh_conn_close_later(struct ssh_conn *c, unsigned k, sftp_file f);
+/* Closes the file or directory handle on lane k without waiting for the
+ * reply (the next call on the lane drops it), and frees and clears the
+ * handle: sftp_close() or sftp_closedir() then only free.  Under the
+ * mutex. */
+void ssh_conn_close_later(struct ssh_conn *c, unsigned k, ssh_string *handle);
+/* The same for a handle of raw requests (ssh_pipe.h). */
+struct ssh_pipe_handle;
+void ssh_conn_close_handle_later(struct ssh_conn *c, unsigned k,
+    const struct ssh_pipe_handle *h);
 /* Forgets the registered readers (a new session). */
 void ssh_conn_forget_readers(struct ssh_conn *c);
 

@@ -444,7 +444,8 @@ ssh_reader_close(struct ssh_reader *rd)
 		settle(rd);
 		/* The next call on the lane takes the close's reply. */
 		if (rd->requested == 0 && rd->f != NULL) {
-			ssh_conn_close_later(rd->c, rd->lane, rd->f);
+			ssh_conn_close_later(rd->c, rd->lane, &rd->f->handle);
+			sftp_close(rd->f);
 			rd->f = NULL;
 		}
 	}

@@ -142,19 +142,33 @@ ssh_pipe_fsync(sftp_session s, uint32_t id, const struct ssh_pipe_handle *h)
 	return send_all(s, b, finish(b, p, 0));
 }
 
-int
-ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len)
+static int
+read_request(sftp_session s, const void *handle, size_t hl, uint32_t id,
+    uint64_t off, uint32_t len)
 {
-	size_t hl = ssh_string_len(f->handle);
 	uint8_t b[SSH_PIPE_ROOM], *p = start(b, SSH_FXP_READ, id);
 
 	if (hl > 256)
 		return -1;
-	p = put_bytes(p, ssh_string_data(f->handle), (uint32_t)hl);
+	p = put_bytes(p, handle, (uint32_t)hl);
 	p = put32(p, (uint32_t)(off >> 32));
 	p = put32(p, (uint32_t)off);
 	p = put32(p, len);
-	return send_all(f->sftp, b, finish(b, p, 0));
+	return send_all(s, b, finish(b, p, 0));
+}
+
+int
+ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len)
+{
+	return read_request(f->sftp, ssh_string_data(f->handle),
+	    ssh_string_len(f->handle), id, off, len);
+}
+
+int
+ssh_pipe_read_h(sftp_session s, const struct ssh_pipe_handle *h, uint32_t id,
+    uint64_t off, uint32_t len)
+{
+	return read_request(s, h->b, h->len, id, off, len);
 }
 
 static int
@@ -268,4 +282,24 @@ ssh_pipe_attrs(sftp_session s, uint32_t *id, uint32_t *status,
 	}
 	*status = SSH_FX_OK;
 	return skip(s->channel, left);
+}
+
+int
+ssh_pipe_data(sftp_session s, uint32_t *id, uint32_t *status, uint8_t *buf,
+    uint32_t cap, uint32_t *len)
+{
+	uint32_t left;
+	uint8_t type;
+
+	*len = 0;
+	if (head(s, &type, id, status, &left) != 0)
+		return -1;
+	if (type == SSH_FXP_STATUS)
+		return *status == SSH_FX_OK ? -1 : skip(s->channel, left);
+	/* Data: its length where a status has its code. */
+	if (type != SSH_FXP_DATA || *status != left || left > cap)
+		return -1;
+	*len = left;
+	*status = SSH_FX_OK;
+	return read_full(s->channel, buf, left);
 }

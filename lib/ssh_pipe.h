@@ -61,6 +61,9 @@ int ssh_pipe_fsync(sftp_session s, uint32_t id,
 
 /* Sends SSH_FXP_READ of len bytes at off of file f: 0, or -1. */
 int ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len);
+/* The same for the handle h on the session's channel. */
+int ssh_pipe_read_h(sftp_session s, const struct ssh_pipe_handle *h,
+    uint32_t id, uint64_t off, uint32_t len);
 
 /* The big-endian u32 at p. */
 uint32_t ssh_pipe_u32(const uint8_t *p);
@@ -74,6 +77,13 @@ int ssh_pipe_status(sftp_session s, uint32_t *id, uint32_t *status);
  * SSH_FX_OK) or an SSH_FXP_STATUS.  0 with its id, or -1 as above. */
 int ssh_pipe_handle(sftp_session s, uint32_t *id, uint32_t *status,
     struct ssh_pipe_handle *h);
+
+/* Receives the next reply to a read: an SSH_FXP_DATA (its bytes into
+ * buf, *len of them; status SSH_FX_OK) or an SSH_FXP_STATUS (SSH_FX_EOF
+ * at the end).  0 with its id, or -1 as above, or when the data would not
+ * fit in cap bytes. */
+int ssh_pipe_data(sftp_session s, uint32_t *id, uint32_t *status,
+    uint8_t *buf, uint32_t cap, uint32_t *len);
 
 /* Receives the next reply to a stat: an SSH_FXP_ATTRS (the size into
  * *size, 0 if the server gave none; status SSH_FX_OK) or an

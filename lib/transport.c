@@ -296,6 +296,38 @@ out:
 	return rc;
 }
 
+void
+transport_get_all(struct transport *t, const char *const *paths, size_t n,
+    size_t max, uint8_t **datas, size_t *lens, int *rcs)
+{
+	for (size_t i = 0; i < n; i++) {
+		datas[i] = NULL;
+		lens[i] = 0;
+		rcs[i] = 1;
+	}
+	if (t->ops->get_all != NULL && interrupt_check() == 0)
+		t->ops->get_all(t->ctx, paths, n, datas, lens, rcs);
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] == 0 && lens[i] > max) {
+			log_error("%s/%s: object larger than %zu bytes; the "
+			    "repository is damaged or hostile", t->url,
+			    paths[i], max);
+			rcs[i] = -BKP_ECORRUPT;
+		} else if (rcs[i] != 0) {
+			/* What the driver could not read at once (a big
+			 * object, a failure) is read, or reported, here. */
+			free(datas[i]);
+			datas[i] = NULL;
+			rcs[i] = transport_get(t, paths[i], max, &datas[i],
+			    &lens[i]);
+		}
+		if (rcs[i] != 0) {
+			free(datas[i]);
+			datas[i] = NULL;
+		}
+	}
+}
+
 int
 transport_put(struct transport *t, const char *path, const void *data,
     size_t len)

@@ -71,6 +71,11 @@ void transport_write_abort(struct transport_writer *w);
 /* Whole small objects: reads at most max bytes (more is -BKP_ECORRUPT). */
 int transport_get(struct transport *t, const char *path, size_t max,
     uint8_t **data, size_t *len);
+/* transport_get() of n objects at once (over SFTP, small ones in three
+ * round trips for all): rcs[i], and datas[i] (the caller frees it) and
+ * lens[i] when it is 0, for paths[i]. */
+void transport_get_all(struct transport *t, const char *const *paths,
+    size_t n, size_t max, uint8_t **datas, size_t *lens, int *rcs);
 int transport_put(struct transport *t, const char *path, const void *data,
     size_t len);
 

@@ -16,6 +16,11 @@ struct transport_ops {
 	int (*list)(void *ctx, const char *dir,
 	    int (*cb)(void *arg, const char *name), void *arg);
 	int (*stat)(void *ctx, const char *path, uint64_t *size);
+	/* Many small objects at once, into datas (NULL: one get after
+	 * another); rcs[i] stays nonzero for an object it did not read,
+	 * which transport_get() then reads or reports. */
+	void (*get_all)(void *ctx, const char *const *paths, size_t n,
+	    uint8_t **datas, size_t *lens, int *rcs);
 	/* Many stats at once (NULL: one stat after another). */
 	int (*stat_all)(void *ctx, const char *const *paths, size_t n,
 	    uint64_t *sizes, int *rcs);

@@ -118,6 +118,12 @@ static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Stats sent at once by transport_stat_all(). */
 #define STAT_BATCH 64
+/* transport_get_all() reads objects of less than GET_CHUNK bytes, up to
+ * GET_BATCH at once, in three round trips: the opens, the reads, and a
+ * read past the end of each that proves it (a short read alone does
+ * not).  The rest it leaves to transport_get(). */
+#define GET_BATCH 32
+#define GET_CHUNK (60 * 1024)
 
 /* The remote path of rel ("" is the root). */
 static char *
@@ -405,8 +411,9 @@ list_once(struct ssh_conn *c, const char *full, struct names *l)
 	if (SSH_CALL(c, 1, (d = sftp_opendir(c->sftp, full)) != NULL) != 0)
 		return ssh_conn_fail(c, full, "cannot list", 1);
 	rc = list_names(c, d, full, l);
-	ssh_conn_begin(c, 1);	/* frees d even when lost */
-	sftp_closedir(d);
+	if (ssh_conn_begin(c, 1) == 0)
+		ssh_conn_close_later(c, 0, &d->handle);
+	sftp_closedir(d);	/* frees d even when lost */
 	ssh_conn_end(c, 0);
 	return rc;
 }
@@ -523,6 +530,120 @@ rem_stat_all(void *ctx, const char *const *paths, size_t n, uint64_t *sizes,
 	return rc;
 }
 
+/* An object transport_get_all() reads: its handle (len 0 when not open),
+ * the request in flight, and what was read. */
+struct getting {
+	struct ssh_pipe_handle h;
+	uint32_t id, len;
+	uint8_t *buf;		/* GET_CHUNK bytes */
+	int probe;		/* a read past the end is to prove it */
+	int whole;		/* buf holds the whole object */
+};
+
+/* Sends a read on every open object (at 0), or with probe on every object
+ * to probe (past what was read). */
+static int
+send_reads(sftp_session s, struct getting *g, size_t n, int probe)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((probe ? g[i].probe : g[i].h.len > 0) &&
+		    ssh_pipe_read_h(s, &g[i].h, g[i].id = ssh_pipe_id(s),
+		    probe ? g[i].len : 0, GET_CHUNK) != 0)
+			return -1;
+	return 0;
+}
+
+/* The three round trips of transport_get_all() for n objects: 0, or -1
+ * (what was read so far stays valid, the rest is left). */
+static int
+get_batch(struct ssh_conn *c, char *const *full, size_t n, struct getting *g,
+    uint8_t *scratch)
+{
+	sftp_session s = c->sftp;
+	uint32_t id, status, len;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ssh_pipe_open(s, g[i].id = ssh_pipe_id(s), full[i],
+		    SSH_FXF_READ, 0) != 0)
+			return -1;
+	for (i = 0; i < n; i++)
+		if (ssh_pipe_handle(s, &id, &status, &g[i].h) != 0 ||
+		    id != g[i].id)
+			return -1;
+	if (send_reads(s, g, n, 0) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (g[i].h.len == 0)
+			continue;
+		if (ssh_pipe_data(s, &id, &status, g[i].buf, GET_CHUNK,
+		    &g[i].len) != 0 || id != g[i].id)
+			return -1;
+		g[i].whole = status == SSH_FX_EOF;
+		g[i].probe = status == SSH_FX_OK && g[i].len < GET_CHUNK;
+	}
+	if (send_reads(s, g, n, 1) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!g[i].probe)
+			continue;
+		if (ssh_pipe_data(s, &id, &status, scratch, GET_CHUNK,
+		    &len) != 0 || id != g[i].id)
+			return -1;
+		g[i].whole = status == SSH_FX_EOF;
+	}
+	return 0;
+}
+
+/* One batch: the objects read whole go to datas (rcs 0). */
+static void
+get_some(struct remote *r, const char *const *paths, size_t n,
+    struct getting *g, uint8_t *scratch, uint8_t **datas, size_t *lens,
+    int *rcs)
+{
+	char *full[GET_BATCH];
+	size_t made;
+
+	for (made = 0; made < n; made++)
+		if ((full[made] = remote_path(r, paths[made])) == NULL)
+			break;
+	if (made == n && ssh_conn_begin(r->c, 1) == 0) {
+		(void)get_batch(r->c, full, n, g, scratch);
+		for (size_t i = 0; i < n; i++)
+			if (g[i].h.len > 0)
+				ssh_conn_close_handle_later(r->c, 0, &g[i].h);
+	}
+	ssh_conn_end(r->c, 0);
+	for (size_t i = 0; i < made; i++) {
+		if (g[i].whole &&
+		    (datas[i] = malloc(g[i].len ? g[i].len : 1)) != NULL) {
+			memcpy(datas[i], g[i].buf, g[i].len);
+			lens[i] = g[i].len;
+			rcs[i] = 0;
+		}
+		free(full[i]);
+	}
+}
+
+static void
+rem_get_all(void *ctx, const char *const *paths, size_t n, uint8_t **datas,
+    size_t *lens, int *rcs)
+{
+	struct getting g[GET_BATCH];
+	uint8_t *block = malloc((GET_BATCH + 1) * (size_t)GET_CHUNK);
+
+	for (size_t at = 0; block != NULL && at < n; at += GET_BATCH) {
+		size_t k = n - at < GET_BATCH ? n - at : GET_BATCH;
+
+		memset(g, 0, sizeof(g));
+		for (size_t i = 0; i < k; i++)
+			g[i].buf = block + i * (size_t)GET_CHUNK;
+		get_some(ctx, paths + at, k, g, block + GET_BATCH *
+		    (size_t)GET_CHUNK, datas + at, lens + at, rcs + at);
+	}
+	free(block);
+}
+
 /* Repeated after a lost reply, a removal finds nothing: -BKP_ENOTFOUND,
  * which the callers take as done. */
 static int
@@ -629,6 +750,7 @@ const struct transport_ops transport_sftp_ops = {
 	.list = rem_list,
 	.stat = rem_stat,
 	.stat_all = rem_stat_all,
+	.get_all = rem_get_all,
 	.remove = rem_remove,
 	.rmdir = rem_rmdir,
 	.read_open = rem_read_open,

@@ -119,6 +119,28 @@ i = json.load(open(sys.argv[1]))["interrupted"]
 assert len(i) == 70 and i[0] == "20200101T000010Z-0000aa10", i' \
     "$T/snap.json" || fail "interrupted sets miscounted"
 rmdir "$REMOTE/sets/20200101T0000"*
+
+log "seals read all at once: one damaged, one too big for one read"
+set -- $(set_ids "$URL")
+[ $# -eq 2 ] || fail "expected two sets, got $*"
+cp "$REMOTE/sets/$1/seal" "$T/seal1"
+cp "$REMOTE/sets/$2/seal" "$T/seal2"
+printf x >>"$REMOTE/sets/$1/seal"
+head -c 100000 /dev/urandom >>"$REMOTE/sets/$2/seal"
+snapshots_json "$URL"
+python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["sets"] == [] and j["unverified"] == 2, j' "$T/snap.json" ||
+	fail "damaged seals were not refused"
+cp "$T/seal1" "$REMOTE/sets/$1/seal"
+snapshots_json "$URL"
+python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+assert [s["id"] for s in j["sets"]] == [sys.argv[2]], j
+assert j["unverified"] == 1, j' "$T/snap.json" "$1" ||
+	fail "a good seal beside a damaged one was not read"
+cp "$T/seal2" "$REMOTE/sets/$2/seal"
+[ "$(set_ids "$URL" | wc -l)" -eq 2 ] || fail "the seals put back are not read"
 restore_cmp "$T/r0b" "$T/day0" --set "$id0"
 
 log "unknown host: refused, then accepted with --accept-new-host-key"
