@@ -78,7 +78,7 @@ ${1:-}
 public = $KEYS/repo.pub
 signing = $KEYS/sign.key
 [backup]
-part_size = 4M
+part_size = 12M
 EOF
 }
 
@@ -127,6 +127,8 @@ bkp_keygen "$KEYS" >/dev/null
 bkp init --repo "$SFTP_URL_BASE$REMOTE" --pub "$KEYS/repo.pub" \
     --identity "$SFTP_ID" --known-hosts "$SFTP_KNOWN_HOSTS" >/dev/null
 
+# Parts are bigger than the 8 MiB a writer keeps in flight: a cut late in
+# a part then finds acknowledged bytes to resume after.
 log "a full backup cut in its parts: at 5 MB, 3 MB, just after the next" \
     "handshake, and at 9 MB"
 backup_through 5000000 3000000 20000 9000000
