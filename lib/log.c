@@ -1,5 +1,6 @@
 /* log.c: one-line messages on stderr, progress on a terminal only. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -39,9 +40,14 @@ log_verbose(void)
 	return verbose;
 }
 
+/* Threads log too (restore's workers, a key unlocked beside a connection):
+ * one line at a time, and the hook's counts kept whole. */
+static pthread_mutex_t line_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 vline(const char *kind, const char *fmt, va_list ap, const char *suffix)
 {
+	pthread_mutex_lock(&line_mu);
 	if ((use_syslog || hook) && *kind) {
 		char msg[2048];
 		va_list copy;
@@ -62,6 +68,7 @@ vline(const char *kind, const char *fmt, va_list ap, const char *suffix)
 	if (suffix)
 		fprintf(stderr, ": %s", suffix);
 	fputc('\n', stderr);
+	pthread_mutex_unlock(&line_mu);
 }
 
 void
