@@ -4,7 +4,7 @@
 
 #include "ssh_pipe.h"
 
-/* The head of every reply: type, id, and a word (a status's code...). */
+/* The head of every reply: type, id and one more word. */
 #define STATUS_HEAD 9
 /* Longest reply accepted (message and language tag included). */
 #define STATUS_MAX 65536
@@ -89,17 +89,27 @@ ssh_pipe_write(sftp_session s, const struct ssh_pipe_handle *h, uint32_t id,
 	return send_all(s, data - hl, hl + len);
 }
 
+/* The start of a request naming a path (PATH_MAX at most) into b, of
+ * PATH_REQUEST bytes; NULL if the path is longer. */
+#define PATH_REQUEST (4096 + 64)
+static uint8_t *
+start_path(uint8_t *b, uint8_t type, uint32_t id, const char *path)
+{
+	size_t plen = strlen(path);
+
+	if (plen > 4096)
+		return NULL;
+	return put_bytes(start(b, type, id), path, (uint32_t)plen);
+}
+
 int
 ssh_pipe_open(sftp_session s, uint32_t id, const char *path, uint32_t pflags,
     uint32_t mode)
 {
-	size_t plen = strlen(path);
-	uint8_t b[4096 + 64], *p;
+	uint8_t b[PATH_REQUEST], *p;
 
-	if (plen > 4096)
+	if ((p = start_path(b, SSH_FXP_OPEN, id, path)) == NULL)
 		return -1;
-	p = start(b, SSH_FXP_OPEN, id);
-	p = put_bytes(p, path, (uint32_t)plen);
 	p = put32(p, pflags);
 	if (pflags & SSH_FXF_CREAT) {
 		p = put32(p, SSH_FILEXFER_ATTR_PERMISSIONS);
@@ -112,13 +122,10 @@ ssh_pipe_open(sftp_session s, uint32_t id, const char *path, uint32_t pflags,
 int
 ssh_pipe_lstat(sftp_session s, uint32_t id, const char *path)
 {
-	size_t plen = strlen(path);
-	uint8_t b[4096 + 64], *p;
+	uint8_t b[PATH_REQUEST], *p;
 
-	if (plen > 4096)
+	if ((p = start_path(b, SSH_FXP_LSTAT, id, path)) == NULL)
 		return -1;
-	p = start(b, SSH_FXP_LSTAT, id);
-	p = put_bytes(p, path, (uint32_t)plen);
 	return send_all(s, b, finish(b, p, 0));
 }
 

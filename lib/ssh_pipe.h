@@ -2,19 +2,19 @@
  * asynchronous write, and whose asynchronous reads are held to 1.28 MB in
  * flight by its channel window.
  *
- * SSH_FXP_WRITE and SSH_FXP_READ requests go to the SFTP session's channel
- * directly, and their replies are read from it directly (SFTP version 3,
- * draft-ietf-secsh-filexfer-02), so that many are in flight at once
- * instead of one per round trip.  libssh grows the channel's window to
- * whatever one ssh_channel_read() asks for, so a reader asking for
- * megabytes at a time keeps megabytes in flight.  This is safe because
- * libssh reads
- * SFTP packets from the channel one whole packet at a time, and because
- * the callers, under the connection's mutex, receive every reply to their
- * requests before libssh's own SFTP code runs again (the settle hook of
- * ssh_conn_begin_as): libssh never sees these replies (it refuses replies
- * to requests it did not send), and never leaves one of its own in
- * flight when these start.
+ * SSH_FXP_WRITE, READ, OPEN, CLOSE, LSTAT and fsync@openssh.com requests go
+ * to the SFTP session's channel directly, and their replies are read from
+ * it directly (SFTP version 3, draft-ietf-secsh-filexfer-02), so that many
+ * are in flight at once instead of one per round trip.  libssh grows the
+ * channel's window to whatever one ssh_channel_read() asks for, so a
+ * reader asking for megabytes at a time keeps megabytes in flight.  This
+ * is safe because libssh reads SFTP packets from the channel one whole
+ * packet at a time, and because the callers, under the connection's
+ * mutex, receive every reply to their requests before libssh's own SFTP
+ * code runs again (the settle hook of ssh_conn_begin_as, the replies of
+ * closes dropped by the next call on their channel): libssh never sees
+ * these replies (it refuses replies to requests it did not send), and
+ * never leaves one of its own in flight when these start.
  */
 #ifndef BKP_SSH_PIPE_H
 #define BKP_SSH_PIPE_H
