@@ -96,6 +96,12 @@ transport_close_idle(void)
 			drivers[i]->close_idle();
 }
 
+int
+transport_remote(const struct transport *t)
+{
+	return *t->ops->scheme != '\0';
+}
+
 const char *
 transport_url(const struct transport *t)
 {

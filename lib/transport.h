@@ -34,6 +34,8 @@ void transport_close(struct transport *t);
 /* Closes the connections transport_close() kept for reuse by the next
  * transport_open() of the same server (SFTP); before the process ends. */
 void transport_close_idle(void);
+/* 1 when the objects are on another machine (SFTP), 0 for a local path. */
+int transport_remote(const struct transport *t);
 /* The URL it was opened with, for messages. */
 const char *transport_url(const struct transport *t);
 
