@@ -44,14 +44,15 @@
  *   run verifies and prunes, without another handshake.
  * Measured (bench/sftp.sh, docs/BENCHMARKS.md: 1 GiB, chacha20-poly1305 on
  * both sides, a 2-CPU VM, delays from a loopback proxy), bkp backup /
- * restore against OpenSSH's sftp put / get: at +40 ms 86 / 79 MiB/s
- * against 45 / 45 (1.9x, 1.7x; with one write per round trip and libssh's
- * reads, bkp moved 5.7 and 14).  At +10 ms 121 / 137 against 148 / 144
- * (0.82x, 0.95x), and on loopback 167 / 193 against 238 / 299: there the
- * CPU is the limit (the machine's two, shared with sshd and the delaying
- * relay), as bkp hashes, compresses and encrypts every byte besides SSH's
- * cipher, while at +10 ms OpenSSH's tools are held only by their one
- * channel's 2 MiB window (ssh cat: 148 MiB/s).
+ * restore against OpenSSH's sftp put / get: at +40 ms 87 / 84 MiB/s
+ * against 45 / 45 (1.9x; with one write per round trip and libssh's
+ * reads, bkp moved 5.7 and 14).  At +10 ms 132 / 120 against 146 / 135
+ * (0.90x, 0.89x; 0.82-0.90x and 0.89-0.95x over three runs), and on
+ * loopback 175 / 151 against 255 / 190: there the CPU is the limit (the
+ * machine's two, shared with sshd and the delaying relay), as bkp hashes,
+ * compresses and encrypts every byte besides SSH's cipher, while at
+ * +10 ms OpenSSH's tools are held only by their one channel's 2 MiB
+ * window (ssh cat: 148 MiB/s).
  * SSH_OPTIONS_NODELAY is on: without it, downloads fell from ~130 to
  * ~57 MB/s on loopback.
  *
