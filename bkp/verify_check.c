@@ -45,50 +45,50 @@ verify_load_seal(struct verify *v, struct vset *s)
 	return 0;
 }
 
-/* Is the object there with the size its seal lists?  *ok says. */
-static int
-stat_object(struct verify *v, struct vset *s, const char *name,
-    const char *label, const struct seal_object *o, uint8_t *ok)
-{
-	char path[REPO_PATH_MAX];
-	uint64_t size;
-	int rc;
+/* The objects of a set stated at once (over SFTP, a round trip for many):
+ * the key and manifest, then the parts STAT_CHUNK at a time. */
+#define STAT_CHUNK 256
 
+struct stats {
+	char paths[STAT_CHUNK][REPO_PATH_MAX];
+	const char *p[STAT_CHUNK];
+	uint64_t sizes[STAT_CHUNK];
+	int rcs[STAT_CHUNK];
+};
+
+/* Is object k of st there with the size its seal lists?  *ok says. */
+static void
+check_object(struct verify *v, struct vset *s, const struct stats *st,
+    size_t k, const char *label, const struct seal_object *o, uint8_t *ok)
+{
 	*ok = 0;
-	repo_set_path(s->id, name, path);
-	rc = transport_stat(repo_transport(v->repo), path, &size);
-	if (rc == -BKP_ENOTFOUND) {
+	if (st->rcs[k] == -BKP_ENOTFOUND) {
 		verify_problem(v, s, label, "missing", "missing from the "
-		    "repository (%s)", path);
-		return 0;
+		    "repository (%s)", st->paths[k]);
+		return;
 	}
-	if (rc != 0)
-		return rc;
 	v->objects++;
-	if (size != o->size) {
+	if (st->sizes[k] != o->size) {
 		verify_problem(v, s, label, "size", "%llu bytes, the seal says "
-		    "%llu", (unsigned long long)size,
+		    "%llu", (unsigned long long)st->sizes[k],
 		    (unsigned long long)o->size);
-		return 0;
+		return;
 	}
 	*ok = 1;
-	return 0;
 }
 
-/* The key object as its seal lists it; or, once a key rotation removed
- * it, the key.KEYID objects the rotation wrote (key_ok 2: they are not in
- * the seal, and the data key they hold is checked by decrypting). */
+/* The key object as its seal lists it (st's first object); or, once a key
+ * rotation removed it, the key.KEYID objects the rotation wrote (key_ok
+ * 2: they are not in the seal, and the data key they hold is checked by
+ * decrypting). */
 static int
-stat_key(struct verify *v, struct vset *s)
+check_key(struct verify *v, struct vset *s, const struct stats *st)
 {
 	struct keyobj_list l;
-	char path[REPO_PATH_MAX];
 	size_t n;
 	int rc;
 
-	repo_set_path(s->id, "key", path);
-	rc = transport_stat(repo_transport(v->repo), path, &(uint64_t){0});
-	if (rc == -BKP_ENOTFOUND) {
+	if (st->rcs[0] == -BKP_ENOTFOUND) {
 		if ((rc = keyobj_list(v->repo, s->id, &l)) != 0)
 			return rc;
 		n = l.n;
@@ -98,28 +98,57 @@ stat_key(struct verify *v, struct vset *s)
 			s->key_ok = 2;
 			return 0;
 		}
-	} else if (rc != 0)
-		return rc;
-	return stat_object(v, s, "key", "key", &s->seal.key, &s->key_ok);
+	}
+	check_object(v, s, st, 0, "key", &s->seal.key, &s->key_ok);
+	return 0;
+}
+
+/* Stats n objects of s into st: the key and the manifest (first
+ * UINT32_MAX), or the parts from first on. */
+static int
+stat_objects(struct verify *v, struct vset *s, struct stats *st, size_t n,
+    uint32_t first)
+{
+	char name[32];
+
+	for (size_t i = 0; i < n; i++) {
+		if (first == UINT32_MAX)
+			snprintf(name, sizeof(name), "%s", i ? "manifest" :
+			    "key");
+		else
+			repo_part_name(first + (uint32_t)i, name);
+		repo_set_path(s->id, name, st->paths[i]);
+		st->p[i] = st->paths[i];
+	}
+	return transport_stat_all(repo_transport(v->repo), st->p, n,
+	    st->sizes, st->rcs);
 }
 
 static int
-structure_set(struct verify *v, struct vset *s)
+structure_set(struct verify *v, struct vset *s, struct stats *st)
 {
-	char name[32], label[32];
+	char label[32];
 	int rc;
 
 	if ((rc = verify_load_seal(v, s)) != 0 || !s->ok)
 		return rc;
-	if ((rc = stat_key(v, s)) != 0 || (rc = stat_object(v, s, "manifest",
-	    "manifest", &s->seal.manifest, &s->manifest_ok)) != 0)
+	if ((rc = stat_objects(v, s, st, 2, UINT32_MAX)) != 0 ||
+	    (rc = check_key(v, s, st)) != 0)
 		return rc;
-	for (uint32_t i = 0; i < s->seal.nparts; i++) {
-		repo_part_name(i, name);
-		snprintf(label, sizeof(label), "part %u", i);
-		if ((rc = stat_object(v, s, name, label, &s->seal.parts[i],
-		    &s->part_ok[i])) != 0)
+	check_object(v, s, st, 1, "manifest", &s->seal.manifest,
+	    &s->manifest_ok);
+	for (uint32_t at = 0; at < s->seal.nparts; at += STAT_CHUNK) {
+		size_t n = s->seal.nparts - at < STAT_CHUNK ?
+		    s->seal.nparts - at : STAT_CHUNK;
+
+		if ((rc = stat_objects(v, s, st, n, at)) != 0)
 			return rc;
+		for (size_t i = 0; i < n; i++) {
+			snprintf(label, sizeof(label), "part %u",
+			    at + (uint32_t)i);
+			check_object(v, s, st, i, label,
+			    &s->seal.parts[at + i], &s->part_ok[at + i]);
+		}
 	}
 	return 0;
 }
@@ -127,18 +156,19 @@ structure_set(struct verify *v, struct vset *s)
 int
 verify_structure(struct verify *v)
 {
-	int rc;
+	struct stats *st = malloc(sizeof(*st));
+	int rc = st ? 0 : -BKP_ENOMEM;
 
-	for (size_t i = 0; i < v->nsets; i++) {
+	for (size_t i = 0; rc == 0 && i < v->nsets; i++) {
 		struct vset *s = &v->sets[i];
 
 		if (!s->chosen || !s->sealed)
 			continue;
 		v->nchecked++;
-		if ((rc = structure_set(v, s)) != 0)
-			return rc;
+		rc = structure_set(v, s, st);
 	}
-	return 0;
+	free(st);
+	return rc;
 }
 
 /* The sets a manifest points at must be sealed and verified, and every

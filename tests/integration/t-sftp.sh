@@ -141,6 +141,23 @@ assert j["unverified"] == 1, j' "$T/snap.json" "$1" ||
 	fail "a good seal beside a damaged one was not read"
 cp "$T/seal2" "$REMOTE/sets/$2/seal"
 [ "$(set_ids "$URL" | wc -l)" -eq 2 ] || fail "the seals put back are not read"
+
+log "verify --level structure over SFTP: a part gone, a part grown"
+# shellcheck disable=SC2086
+expect_exit 0 bkp verify --repo "$URL" $SSHOPTS --level structure >/dev/null
+mv "$REMOTE/sets/$1/part-000000" "$T/part0"
+printf x >>"$REMOTE/sets/$2/part-000000"
+# shellcheck disable=SC2086
+expect_exit 5 bkp verify --repo "$URL" $SSHOPTS --level structure \
+    >"$T/verify.out" 2>&1
+grep "$1" "$T/verify.out" | grep -q "missing" ||
+	fail "the missing part was not found: $(cat "$T/verify.out")"
+grep "$2" "$T/verify.out" | grep -q "bytes, the seal says" ||
+	fail "the grown part was not found: $(cat "$T/verify.out")"
+mv "$T/part0" "$REMOTE/sets/$1/part-000000"
+truncate -s -1 "$REMOTE/sets/$2/part-000000"
+# shellcheck disable=SC2086
+expect_exit 0 bkp verify --repo "$URL" $SSHOPTS --level structure >/dev/null
 restore_cmp "$T/r0b" "$T/day0" --set "$id0"
 
 log "unknown host: refused, then accepted with --accept-new-host-key"
