@@ -243,10 +243,13 @@ choose_sets(struct verify *v)
 
 	if (v->set)
 		return choose_one(v);
+	for (size_t i = 0; i < v->nsets; i++)
+		v->sets[i].chosen = v->sets[i].sealed;
+	if (v->policy && (rc = verify_load_chosen_seals(v)) != 0)
+		return rc;
 	for (size_t i = 0; i < v->nsets; i++) {
 		struct vset *s = &v->sets[i];
 
-		s->chosen = s->sealed;
 		if (!s->chosen || v->policy == NULL)
 			continue;
 		if ((rc = verify_load_seal(v, s)) != 0)

@@ -110,6 +110,8 @@ extern const char *const verify_level_names[];
 
 /* verify_check.c */
 int verify_load_seal(struct verify *v, struct vset *s);
+/* verify_load_seal() of every chosen set, the seals read all at once. */
+int verify_load_chosen_seals(struct verify *v);
 int verify_structure(struct verify *v);
 int verify_manifests(struct verify *v);
 int verify_hashes(struct verify *v);

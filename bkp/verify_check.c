@@ -15,18 +15,10 @@
 
 #define HASH_BLOCK (1 << 20)
 
-int
-verify_load_seal(struct verify *v, struct vset *s)
+/* What a seal loaded with status rc makes of s. */
+static int
+seal_loaded(struct verify *v, struct vset *s, int rc)
 {
-	int rc;
-
-	if (s->loaded)
-		return 0;
-	s->loaded = 1;
-	if (!s->sealed)
-		return 0;
-	rc = setreader_load_seal(v->repo, s->id, v->trusted, v->ntrusted,
-	    &s->seal);
 	if (rc == 0) {
 		if ((s->part_ok = calloc(s->seal.nparts + 1, 1)) == NULL) {
 			seal_release(&s->seal);
@@ -43,6 +35,75 @@ verify_load_seal(struct verify *v, struct vset *s)
 		verify_problem(v, s, "seal", rc == -BKP_ENOTFOUND ? "missing" :
 		    "signature", NULL);
 	return 0;
+}
+
+int
+verify_load_seal(struct verify *v, struct vset *s)
+{
+	if (s->loaded)
+		return 0;
+	s->loaded = 1;
+	if (!s->sealed)
+		return 0;
+	return seal_loaded(v, s, setreader_load_seal(v->repo, s->id,
+	    v->trusted, v->ntrusted, &s->seal));
+}
+
+/* The seals of the chosen sets not loaded yet, n of them: read at once
+ * into datas, then checked in turn. */
+static int
+decode_chosen(struct verify *v, uint8_t **datas, size_t *lens, int *rcs)
+{
+	size_t k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < v->nsets; i++) {
+		struct vset *s = &v->sets[i];
+
+		if (!s->chosen || !s->sealed || s->loaded)
+			continue;
+		s->loaded = 1;
+		rc = rcs[k] != 0 ? rcs[k] : setreader_decode_seal(v->repo,
+		    s->id, datas[k], lens[k], v->trusted, v->ntrusted,
+		    &s->seal);
+		k++;
+		rc = seal_loaded(v, s, rc);
+	}
+	return rc;
+}
+
+int
+verify_load_chosen_seals(struct verify *v)
+{
+	char (*paths)[REPO_PATH_MAX] = calloc(v->nsets, sizeof(*paths));
+	const char **p = calloc(v->nsets, sizeof(*p));
+	uint8_t **datas = calloc(v->nsets, sizeof(*datas));
+	size_t *lens = calloc(v->nsets, sizeof(*lens)), n = 0;
+	int *rcs = calloc(v->nsets, sizeof(*rcs)), rc = -BKP_ENOMEM;
+
+	if (paths != NULL && p != NULL && datas != NULL && lens != NULL &&
+	    rcs != NULL) {
+		for (size_t i = 0; i < v->nsets; i++) {
+			struct vset *s = &v->sets[i];
+
+			if (!s->chosen || !s->sealed || s->loaded)
+				continue;
+			repo_set_path(s->id, "seal", paths[n]);
+			p[n] = paths[n];
+			n++;
+		}
+		transport_get_all(repo_transport(v->repo), p, n, SEAL_MAX,
+		    datas, lens, rcs);
+		rc = decode_chosen(v, datas, lens, rcs);
+	}
+	for (size_t i = 0; datas != NULL && i < n; i++)
+		free(datas[i]);
+	free(paths);
+	free(p);
+	free(datas);
+	free(lens);
+	free(rcs);
+	return rc;
 }
 
 /* The objects of a set stated at once (over SFTP, a round trip for many):
@@ -157,7 +218,7 @@ int
 verify_structure(struct verify *v)
 {
 	struct stats *st = malloc(sizeof(*st));
-	int rc = st ? 0 : -BKP_ENOMEM;
+	int rc = st ? verify_load_chosen_seals(v) : -BKP_ENOMEM;
 
 	for (size_t i = 0; rc == 0 && i < v->nsets; i++) {
 		struct vset *s = &v->sets[i];
