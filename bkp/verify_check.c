@@ -49,60 +49,40 @@ verify_load_seal(struct verify *v, struct vset *s)
 	    v->trusted, v->ntrusted, &s->seal));
 }
 
-/* The seals of the chosen sets not loaded yet, n of them: read at once
- * into datas, then checked in turn. */
 static int
-decode_chosen(struct verify *v, uint8_t **datas, size_t *lens, int *rcs)
+pending(const struct vset *s)
 {
-	size_t k = 0;
-	int rc = 0;
-
-	for (size_t i = 0; rc == 0 && i < v->nsets; i++) {
-		struct vset *s = &v->sets[i];
-
-		if (!s->chosen || !s->sealed || s->loaded)
-			continue;
-		s->loaded = 1;
-		rc = rcs[k] != 0 ? rcs[k] : setreader_decode_seal(v->repo,
-		    s->id, datas[k], lens[k], v->trusted, v->ntrusted,
-		    &s->seal);
-		k++;
-		rc = seal_loaded(v, s, rc);
-	}
-	return rc;
+	return s->chosen && s->sealed && !s->loaded;
 }
 
 int
 verify_load_chosen_seals(struct verify *v)
 {
-	char (*paths)[REPO_PATH_MAX] = calloc(v->nsets, sizeof(*paths));
-	const char **p = calloc(v->nsets, sizeof(*p));
-	uint8_t **datas = calloc(v->nsets, sizeof(*datas));
-	size_t *lens = calloc(v->nsets, sizeof(*lens)), n = 0;
-	int *rcs = calloc(v->nsets, sizeof(*rcs)), rc = -BKP_ENOMEM;
+	const char **ids = calloc(v->nsets + 1, sizeof(*ids));
+	struct seal_batch b;
+	size_t n = 0, k = 0;
+	int rc = -BKP_ENOMEM;
 
-	if (paths != NULL && p != NULL && datas != NULL && lens != NULL &&
-	    rcs != NULL) {
-		for (size_t i = 0; i < v->nsets; i++) {
+	for (size_t i = 0; ids != NULL && i < v->nsets; i++)
+		if (pending(&v->sets[i]))
+			ids[n++] = v->sets[i].id;
+	if (ids != NULL && (rc = setreader_get_seals(v->repo, ids, n,
+	    &b)) == 0) {
+		for (size_t i = 0; rc == 0 && i < v->nsets; i++) {
 			struct vset *s = &v->sets[i];
 
-			if (!s->chosen || !s->sealed || s->loaded)
+			if (!pending(s))
 				continue;
-			repo_set_path(s->id, "seal", paths[n]);
-			p[n] = paths[n];
-			n++;
+			s->loaded = 1;
+			rc = b.rcs[k] != 0 ? b.rcs[k] : setreader_decode_seal(
+			    v->repo, s->id, b.datas[k], b.lens[k], v->trusted,
+			    v->ntrusted, &s->seal);
+			k++;
+			rc = seal_loaded(v, s, rc);
 		}
-		transport_get_all(repo_transport(v->repo), p, n, SEAL_MAX,
-		    datas, lens, rcs);
-		rc = decode_chosen(v, datas, lens, rcs);
+		seal_batch_release(&b);
 	}
-	for (size_t i = 0; datas != NULL && i < n; i++)
-		free(datas[i]);
-	free(paths);
-	free(p);
-	free(datas);
-	free(lens);
-	free(rcs);
+	free(ids);
 	return rc;
 }
 

@@ -51,6 +51,47 @@ setreader_decode_seal(struct repo *r, const char *setid, const uint8_t *data,
 }
 
 int
+setreader_get_seals(struct repo *r, const char *const *ids, size_t n,
+    struct seal_batch *b)
+{
+	char (*paths)[REPO_PATH_MAX] = calloc(n + 1, sizeof(*paths));
+	const char **p = calloc(n + 1, sizeof(*p));
+	int rc = -BKP_ENOMEM;
+
+	memset(b, 0, sizeof(*b));
+	b->datas = calloc(n + 1, sizeof(*b->datas));
+	b->lens = calloc(n + 1, sizeof(*b->lens));
+	b->rcs = calloc(n + 1, sizeof(*b->rcs));
+	if (paths != NULL && p != NULL && b->datas != NULL &&
+	    b->lens != NULL && b->rcs != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			repo_set_path(ids[i], "seal", paths[i]);
+			p[i] = paths[i];
+		}
+		transport_get_all(repo_transport(r), p, n, SEAL_MAX, b->datas,
+		    b->lens, b->rcs);
+		b->n = n;
+		rc = 0;
+	}
+	free(paths);
+	free(p);
+	if (rc != 0)
+		seal_batch_release(b);
+	return rc;
+}
+
+void
+seal_batch_release(struct seal_batch *b)
+{
+	for (size_t i = 0; b->datas != NULL && i < b->n; i++)
+		free(b->datas[i]);
+	free(b->datas);
+	free(b->lens);
+	free(b->rcs);
+	memset(b, 0, sizeof(*b));
+}
+
+int
 setreader_load_seal(struct repo *r, const char *setid,
     const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s)
 {

@@ -33,6 +33,19 @@ int setreader_part(struct setreader *sr, uint32_t index,
 /* Reads and checks a seal alone. */
 int setreader_load_seal(struct repo *r, const char *setid,
     const uint8_t (*trusted)[32], size_t ntrusted, struct seal *s);
+/* The seals of the sets ids[0..n), read all at once (transport_get_all():
+ * over SFTP, a few round trips for many): rcs[i], and datas[i] and
+ * lens[i] when it is 0. */
+struct seal_batch {
+	size_t n;
+	uint8_t **datas;
+	size_t *lens;
+	int *rcs;
+};
+int setreader_get_seals(struct repo *r, const char *const *ids, size_t n,
+    struct seal_batch *b);
+void seal_batch_release(struct seal_batch *b);
+
 /* Checks the seal of setid read as data[0..len) (setreader_load_seal()
  * without the reading). */
 int setreader_decode_seal(struct repo *r, const char *setid,

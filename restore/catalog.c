@@ -18,51 +18,35 @@ cmp_time(const void *a, const void *b)
 	return strcmp(x->setid, y->setid);
 }
 
-/* The seals of the sealed sets of l, read all at once (a remote
- * repository answers many requests per round trip) and checked. */
+/* The seals of the sealed sets of l, read all at once and checked. */
 static int
 load_seals(struct repo *r, const struct repo_setlist *l,
     const uint8_t (*trusted)[32], size_t ntrusted, struct catalog *c)
 {
-	char (*paths)[REPO_PATH_MAX] = calloc(l->n, sizeof(*paths));
-	const char **p = calloc(l->n, sizeof(*p));
-	const char **ids = calloc(l->n, sizeof(*ids));
-	uint8_t **datas = calloc(l->n, sizeof(*datas));
-	size_t *lens = calloc(l->n, sizeof(*lens)), n = 0;
-	int *rcs = calloc(l->n, sizeof(*rcs)), rc = -BKP_ENOMEM;
+	const char **ids = calloc(l->n + 1, sizeof(*ids));
+	struct seal_batch b;
+	size_t n = 0;
+	int rc = -BKP_ENOMEM;
 
-	if (paths == NULL || p == NULL || ids == NULL || datas == NULL ||
-	    lens == NULL || rcs == NULL)
-		goto out;
-	for (size_t i = 0; i < l->n; i++) {
-		if (!l->sealed[i])
-			continue;
-		repo_set_path(l->ids[i], "seal", paths[n]);
-		p[n] = paths[n];
-		ids[n++] = l->ids[i];
+	for (size_t i = 0; ids != NULL && i < l->n; i++)
+		if (l->sealed[i])
+			ids[n++] = l->ids[i];
+	if (ids != NULL && (rc = setreader_get_seals(r, ids, n, &b)) == 0) {
+		for (size_t i = 0; i < n && rc != -BKP_ENOMEM; i++) {
+			if ((rc = b.rcs[i]) == 0)
+				rc = setreader_decode_seal(r, ids[i],
+				    b.datas[i], b.lens[i], trusted, ntrusted,
+				    &c->sets[c->n]);
+			if (rc == 0)
+				c->n++;
+			else if (rc != -BKP_ENOMEM)
+				c->nbad++;
+		}
+		if (rc != -BKP_ENOMEM)
+			rc = 0;
+		seal_batch_release(&b);
 	}
-	transport_get_all(repo_transport(r), p, n, SEAL_MAX, datas, lens, rcs);
-	rc = 0;
-	for (size_t i = 0; i < n && rc != -BKP_ENOMEM; i++) {
-		if ((rc = rcs[i]) == 0)
-			rc = setreader_decode_seal(r, ids[i], datas[i],
-			    lens[i], trusted, ntrusted, &c->sets[c->n]);
-		if (rc == 0)
-			c->n++;
-		else if (rc != -BKP_ENOMEM)
-			c->nbad++;
-	}
-	if (rc != -BKP_ENOMEM)
-		rc = 0;
-out:
-	for (size_t i = 0; datas != NULL && i < n; i++)
-		free(datas[i]);
-	free(paths);
-	free(p);
 	free(ids);
-	free(datas);
-	free(lens);
-	free(rcs);
 	return rc;
 }
 
