@@ -264,7 +264,11 @@ rem_open(const char *url, const struct transport_opts *o, void **ctx)
 		if ((rc = copy_opts(r, o)) == 0)
 			rc = ssh_conn_open(&r->t, &r->o, &r->c);
 	}
-	if (rc != 0 || (rc = check_root(r)) != 0) {
+	/* A connection kept idle may have been dropped by the server: the
+	 * first call reconnects, as any other. */
+	if (rc == 0)
+		RETRYING(r->c, rc, check_root(r));
+	if (rc != 0) {
 		remote_free(r);
 		return rc;
 	}
