@@ -196,6 +196,12 @@ ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
 		free(c);
 		return -BKP_ENOMEM;
 	}
+	if (pthread_mutex_init(&c->fin_mu, NULL) != 0) {
+		pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->fin_mu);
+		free(c);
+		return -BKP_ENOMEM;
+	}
 	c->t = t;
 	c->o = o;
 	c->timeout = env_setting("BKP_SSH_TIMEOUT", TIMEOUT_DEFAULT, 1,
@@ -261,6 +267,7 @@ ssh_conn_close(struct ssh_conn *c)
 	ssh_conn_session_free(c);
 	ssh_retry_free(c->retry);
 	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->fin_mu);
 	free(c);
 }
 
@@ -326,12 +333,15 @@ ssh_conn_close_later(struct ssh_conn *c, unsigned k, ssh_string *handle)
 }
 
 static int
-begin(struct ssh_conn *c, int slow, void *reader, unsigned lane)
+begin(struct ssh_conn *c, int slow, void *reader, unsigned lane, int taking)
 {
 	pthread_mutex_lock(&c->mu);
 	if (c->lost)
 		return -BKP_ETRANSPORT;
 	ssh_watchdog_arm(c->wd, c->timeout * (slow > 0 ? slow : 1));
+	if (c->finishing != NULL && !taking && reader != c->finishing &&
+	    reader != c->finish_taker)
+		c->finish_settle(c->finishing);
 	if (c->settle != NULL && c->settle_reader != reader)
 		c->settle(c->settle_reader);
 	if (lane > 0) {
@@ -352,14 +362,20 @@ begin(struct ssh_conn *c, int slow, void *reader, unsigned lane)
 int
 ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader)
 {
-	return begin(c, slow, reader, 0);
+	return begin(c, slow, reader, 0, 0);
+}
+
+int
+ssh_conn_begin_taking(struct ssh_conn *c, int slow, void *writer)
+{
+	return begin(c, slow, writer, 0, 1);
 }
 
 int
 ssh_conn_begin_lane(struct ssh_conn *c, int slow, void *reader,
     unsigned lane)
 {
-	return begin(c, slow, reader, lane);
+	return begin(c, slow, reader, lane, 0);
 }
 
 void
@@ -369,6 +385,7 @@ ssh_conn_forget_readers(struct ssh_conn *c)
 	c->settle_reader = NULL;
 	memset(c->lane_reader, 0, sizeof(c->lane_reader));
 	memset(c->discard, 0, sizeof(c->discard));
+	c->finish_taker = NULL;
 }
 
 int

@@ -70,6 +70,19 @@ struct ssh_conn {
 	/* Replies to drop on lane k before anything else reads it: those
 	 * of closes sent without waiting (a reader done with its object). */
 	unsigned discard[SSH_LANES_MAX];
+	/* The writer whose commit is in flight (ssh_writer_commit_later),
+	 * and how to make it take its replies before another call; the
+	 * writer that takes them itself (finish_taker) and the finishing
+	 * one are not made to wait. */
+	void *finishing;
+	void (*finish_settle)(void *writer);
+	void *finish_taker;
+	/* Completing it (ssh_writer_flush) is one thread's at a time, and
+	 * a failure stays: every later flush returns it, until the
+	 * connection's user closes it (the set being written cannot be
+	 * sealed, whichever thread found the failure). */
+	pthread_mutex_t fin_mu;
+	int fin_rc;
 };
 
 /* Connects; reports what went wrong (-BKP_ETRANSPORT mostly).  t and o
@@ -106,6 +119,9 @@ int ssh_conn_end(struct ssh_conn *c, int failed);
  * left in flight across other calls would pile up in libssh's queue.  A
  * reader registers while it has requests in flight, under the mutex. */
 int ssh_conn_begin_as(struct ssh_conn *c, int slow, void *reader);
+/* As ssh_conn_begin_as(), for a writer that takes the replies of the
+ * commit in flight itself. */
+int ssh_conn_begin_taking(struct ssh_conn *c, int slow, void *writer);
 /* As ssh_conn_begin_as(), for a call of reader on its own channel lane
  * (k >= 1): a reader on another lane keeps its replies in flight. */
 int ssh_conn_begin_lane(struct ssh_conn *c, int slow, void *reader,

@@ -26,15 +26,24 @@ void ssh_reader_close(struct ssh_reader *rd);
 int ssh_writer_open(struct ssh_conn *c, const char *path,
     struct ssh_writer **wp);
 int ssh_writer_write(struct ssh_writer *w, const void *buf, size_t n);
-/* Makes it durable and visible; frees w. */
+/* Makes it durable and visible; frees w.  The commit in flight, if any,
+ * is completed first, and its failure returned. */
 int ssh_writer_commit(struct ssh_writer *w);
+/* Sends what makes w durable and goes on; frees w.  The rest of the
+ * commit is done while the next object is written (the replies come
+ * first on their channels, the rename follows them), and its outcome
+ * comes with the next commit or ssh_writer_flush(). */
+int ssh_writer_commit_later(struct ssh_writer *w);
+/* Completes the commit in flight: 0, or its failure (reported). */
+int ssh_writer_flush(struct ssh_conn *c);
 /* Removes the temporary file; frees w.  NULL is fine. */
 void ssh_writer_abort(struct ssh_writer *w);
 
 /* For ssh_writer.c (ssh_publish.c): renames tmp to path without replacing
- * anything; after a lost connection, a rename whose answer was lost is
- * found done (path there with size bytes, tmp gone) or done again. */
+ * anything.  A rename whose answer was lost (after a lost connection, or
+ * with maybe_done from the start) is found done (path there with size
+ * bytes, tmp gone) or done again. */
 int ssh_publish(struct ssh_conn *c, const char *tmp, const char *path,
-    uint64_t size);
+    uint64_t size, int maybe_done);
 
 #endif

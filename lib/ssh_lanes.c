@@ -42,14 +42,22 @@ send_open(struct ssh_lanes *ls, struct ssh_lane *l, const char *path,
 }
 
 int
-ssh_lanes_open_first(struct ssh_lanes *ls, const char *path, uint32_t pflags)
+ssh_lanes_send_first(struct ssh_lanes *ls, const char *path, uint32_t pflags)
 {
 	struct ssh_lane *l = &ls->l[0];
 
 	ssh_lanes_forget(ls);
 	l->s = ls->c->sftp;
 	ls->n = 1;
-	if (send_open(ls, l, path, pflags) != 0 || opened(ls, l) != 0)
+	return send_open(ls, l, path, pflags);
+}
+
+int
+ssh_lanes_first_opened(struct ssh_lanes *ls)
+{
+	struct ssh_lane *l = &ls->l[0];
+
+	if (opened(ls, l) != 0)
 		return -1;
 	return l->h.len > 0 ? 0 : -1;
 }

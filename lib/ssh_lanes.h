@@ -31,11 +31,13 @@ struct ssh_lanes {
 /* Forgets every handle (a new session, or after the closes). */
 void ssh_lanes_forget(struct ssh_lanes *ls);
 
-/* Opens path on the first channel (the session's own) with the SSH_FXF_*
- * flags pflags, a new file with mode 0600: 0, or -1 (the server's
- * refusal, if it refused, kept for ssh_conn_fail). */
-int ssh_lanes_open_first(struct ssh_lanes *ls, const char *path,
+/* Sends the open of path on the first channel (the session's own) with
+ * the SSH_FXF_* flags pflags, a new file with mode 0600: 0, or -1. */
+int ssh_lanes_send_first(struct ssh_lanes *ls, const char *path,
     uint32_t pflags);
+/* Receives its reply: 0, or -1 (the server's refusal, if it refused, kept
+ * for ssh_conn_fail). */
+int ssh_lanes_first_opened(struct ssh_lanes *ls);
 
 /* Sends opens of path for writing on the connection's other channels
  * (as many as it has and grants): 0, or -1 when a channel failed. */

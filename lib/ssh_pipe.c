@@ -130,6 +130,20 @@ ssh_pipe_lstat(sftp_session s, uint32_t id, const char *path)
 }
 
 int
+ssh_pipe_rename(sftp_session s, uint32_t id, const char *from,
+    const char *to)
+{
+	uint8_t b[2 * PATH_REQUEST], *p;
+	size_t tlen = strlen(to);
+
+	if ((p = start_path(b, SSH_FXP_RENAME, id, from)) == NULL ||
+	    tlen > 4096)
+		return -1;
+	p = put_bytes(p, to, (uint32_t)tlen);
+	return send_all(s, b, finish(b, p, 0));
+}
+
+int
 ssh_pipe_close(sftp_session s, uint32_t id, const struct ssh_pipe_handle *h)
 {
 	uint8_t b[SSH_PIPE_ROOM], *p = start(b, SSH_FXP_CLOSE, id);

@@ -48,6 +48,11 @@ int ssh_pipe_write(sftp_session s, const struct ssh_pipe_handle *h,
 int ssh_pipe_open(sftp_session s, uint32_t id, const char *path,
     uint32_t pflags, uint32_t mode);
 
+/* Sends SSH_FXP_RENAME of from to to (OpenSSH's server links and
+ * unlinks: it never replaces to): 0, or -1. */
+int ssh_pipe_rename(sftp_session s, uint32_t id, const char *from,
+    const char *to);
+
 /* Sends SSH_FXP_CLOSE of h: 0, or -1. */
 int ssh_pipe_close(sftp_session s, uint32_t id,
     const struct ssh_pipe_handle *h);

@@ -63,10 +63,11 @@ publish_again(struct ssh_conn *c, const char *tmp, const char *path,
 
 int
 ssh_publish(struct ssh_conn *c, const char *tmp, const char *path,
-    uint64_t size)
+    uint64_t size, int maybe_done)
 {
 	unsigned gen = ssh_conn_gen(c);
-	int rc = publish(c, tmp, path);
+	int rc = maybe_done ? publish_again(c, tmp, path, size) :
+	    publish(c, tmp, path);
 
 	while (rc != 0 && ssh_conn_again(c, rc, gen)) {
 		gen = ssh_conn_gen(c);

@@ -27,6 +27,15 @@
 /* fsync and close may wait for the server's disk. */
 #define SLOW 4
 
+/* Where a commit sent ahead (ssh_writer_commit_later) is. */
+enum fin {
+	FIN_NONE,	/* not committed */
+	FIN_CLOSING,	/* fsync and close sent on every channel */
+	FIN_RENAMING,	/* all answered, the rename sent (on channel 0) */
+	FIN_DONE,	/* renamed into place */
+	FIN_FAILED	/* refused: err, or the rename (renaming) */
+};
+
 /* A write request: queued, sent on a channel, then acknowledged. */
 struct wreq {
 	uint64_t off;
@@ -50,6 +59,9 @@ struct ssh_writer {
 	int created;		/* tmp exists on the server */
 	int striped;		/* the object is big: use every channel */
 	uint32_t err;		/* the first failure status received */
+	enum fin fin;		/* a commit sent ahead: where it is */
+	uint32_t rename_id;	/* FIN_RENAMING: the request */
+	int rename_refused;	/* FIN_FAILED by the rename */
 };
 
 /* Everything from here to step() runs under the connection's mutex; -1
@@ -57,13 +69,17 @@ struct ssh_writer {
  * bkp status already reported. */
 
 static void settle(void *arg);
+static int owed(struct ssh_writer *w);
 
-/* Registered with the connection while replies are in flight. */
+/* Registered with the connection while replies are in flight (a
+ * finishing writer is registered as such). */
 static void
 track(struct ssh_writer *w)
 {
 	struct ssh_conn *c = w->c;
 
+	if (c->finishing == w)
+		return;
 	if (w->inflight > 0 || w->lanes.opening > 0) {
 		c->settle = settle;
 		c->settle_reader = w;
@@ -127,7 +143,8 @@ receive(struct ssh_writer *w)
 	uint32_t id, status;
 	struct wreq *r;
 
-	if (ssh_pipe_status(SESSION(w, lane), &id, &status) != 0 ||
+	if ((lane == 0 && owed(w) != 0) ||
+	    ssh_pipe_status(SESSION(w, lane), &id, &status) != 0 ||
 	    (r = find(w, lane, id)) == NULL)
 		return -1;
 	w->inflight--;
@@ -248,7 +265,8 @@ close_lanes(struct ssh_writer *w, int sync)
 	while (w->inflight > 0)
 		if (receive(w) != 0)
 			return -1;
-	if ((refusal = ssh_lanes_recv_close(&w->lanes)) < 0)
+	if (owed(w) != 0 ||
+	    (refusal = ssh_lanes_recv_close(&w->lanes)) < 0)
 		return -1;
 	if (w->err != 0)
 		return refused(w);
@@ -267,12 +285,128 @@ sync_close(struct ssh_writer *w)
 	return close_lanes(w, w->c->has_fsync);
 }
 
-/* The temporary file opened on the first channel. */
+/* A commit sent ahead (ssh_writer_commit_later) is completed while the
+ * next object is written.  The server answers a channel's requests in
+ * order, so on channel 0 the replies to its writes, fsync and close come
+ * before the reply to the next object's open: they are taken while that
+ * open travels, and the rename is sent then, right behind it; its reply
+ * comes before anything sent later on channel 0, and whoever reads there
+ * next takes it (owed).  Any other call first takes them all
+ * (fin_settle, the connection's hook).  After a lost connection, or a
+ * refusal, ssh_writer_flush() completes it the way ssh_writer_commit()
+ * does; its outcome comes with the next commit. */
+
+static void
+release_ring(struct ssh_writer *w)
+{
+	for (unsigned i = 0; i < RING; i++) {
+		free(w->q[i].mem);
+		w->q[i].mem = NULL;
+	}
+}
+
+/* The replies to f's writes, fsyncs and closes; then, if none refused,
+ * its rename sent: 0, or -1 (the connection failed). */
+static int
+fin_answers(struct ssh_writer *f)
+{
+	int64_t refusal;
+
+	while (f->inflight > 0)
+		if (receive(f) != 0)
+			return -1;
+	if ((refusal = ssh_lanes_recv_close(&f->lanes)) < 0)
+		return -1;
+	if (f->err == 0 && refusal != SSH_FX_OK)
+		f->err = (uint32_t)refusal;
+	if (f->err != 0) {
+		f->fin = FIN_FAILED;
+		return 0;
+	}
+	release_ring(f);	/* every write is in the file */
+	f->fin = FIN_RENAMING;
+	f->rename_id = ssh_pipe_id(f->c->sftp);
+	return ssh_pipe_rename(f->c->sftp, f->rename_id, f->tmp, f->path);
+}
+
+static int
+fin_renamed(struct ssh_writer *f)
+{
+	uint32_t id, status;
+
+	if (ssh_pipe_status(f->c->sftp, &id, &status) != 0 ||
+	    id != f->rename_id)
+		return -1;
+	f->fin = status == SSH_FX_OK ? FIN_DONE : FIN_FAILED;
+	f->rename_refused = status != SSH_FX_OK;
+	return 0;
+}
+
+/* The connection's hook: the commit in flight takes its replies. */
+static void
+fin_settle(void *arg)
+{
+	struct ssh_writer *f = arg;
+
+	if (f->gen != f->c->gen)
+		return;
+	if (f->fin == FIN_CLOSING && fin_answers(f) != 0)
+		return;
+	if (f->fin == FIN_RENAMING)
+		(void)fin_renamed(f);
+}
+
+/* Before w reads channel 0: the reply to the rename in flight. */
+static int
+owed(struct ssh_writer *w)
+{
+	struct ssh_writer *f = w->c->finishing;
+
+	if (f == NULL || f == w || f->fin != FIN_RENAMING ||
+	    f->gen != w->c->gen)
+		return 0;
+	return fin_renamed(f);
+}
+
+/* The temporary file opened on the first channel, and the commit in
+ * flight answered meanwhile (see above). */
 static int
 open_first(struct ssh_writer *w, uint32_t pflags)
 {
-	w->gen = w->c->gen;
-	return ssh_lanes_open_first(&w->lanes, w->tmp, pflags);
+	struct ssh_conn *c = w->c;
+	struct ssh_writer *f = c->finishing;
+
+	w->gen = c->gen;
+	if (owed(w) != 0 ||
+	    ssh_lanes_send_first(&w->lanes, w->tmp, pflags) != 0)
+		return -1;
+	if (f != NULL && f != w && f->gen == c->gen &&
+	    f->fin == FIN_CLOSING) {
+		if (fin_answers(f) != 0)
+			return -1;
+		c->finish_taker = w;
+	}
+	return ssh_lanes_first_opened(&w->lanes);
+}
+
+/* The last writes, fsyncs and closes sent: w is the commit in flight. */
+static int
+send_ahead(struct ssh_writer *w)
+{
+	struct ssh_conn *c = w->c;
+
+	if (pump(w) != 0 || ssh_lanes_collect(&w->lanes, 1) != 0 ||
+	    ssh_lanes_send_close(&w->lanes, c->has_fsync) != 0)
+		return -1;
+	if (c->settle_reader == w) {
+		c->settle = NULL;
+		c->settle_reader = NULL;
+	}
+	w->fin = FIN_CLOSING;
+	c->finishing = w;
+	c->finish_settle = fin_settle;
+	c->finish_taker = NULL;
+	return 0;
 }
 
 /* On a new session: the temporary file opened again, and every request
@@ -376,8 +510,12 @@ create(struct ssh_writer *w)
 		if ((w->tmp = temp_name(w->path)) == NULL)
 			return -BKP_ENOMEM;
 		gen = ssh_conn_gen(c);
-		if ((rc = SSH_CALL(c, 1, open_first(w, SSH_FXF_WRITE |
-		    SSH_FXF_CREAT | SSH_FXF_EXCL) == 0)) != 0)
+		if (ssh_conn_begin_taking(c, 1, w) != 0)
+			rc = ssh_conn_end(c, 1);
+		else
+			rc = ssh_conn_end(c, open_first(w, SSH_FXF_WRITE |
+			    SSH_FXF_CREAT | SSH_FXF_EXCL) != 0);
+		if (rc != 0)
 			rc = ssh_conn_fail(c, w->tmp, "cannot create", 0);
 	} while (rc != 0 && ssh_conn_again(c, rc, gen));
 	w->created = rc == 0;
@@ -464,8 +602,9 @@ ssh_writer_abort(struct ssh_writer *w)
 	writer_free(w);
 }
 
-int
-ssh_writer_commit(struct ssh_writer *w)
+/* The request being filled, queued. */
+static int
+queue_rest(struct ssh_writer *w)
 {
 	int rc = 0;
 
@@ -473,10 +612,89 @@ ssh_writer_commit(struct ssh_writer *w)
 		rc = step(w, make_room, 1, "write failed");
 	if (rc == 0 && w->fill > 0)
 		rc = enqueue(w);
+	return rc;
+}
+
+/* A refusal the commit in flight received, reported. */
+static int
+report_refusal(struct ssh_writer *f)
+{
+	struct ssh_conn *c = f->c;
+
+	if (ssh_conn_begin(c, 1) == 0)
+		(void)refused(f);
+	ssh_conn_end(c, 1);
+	return ssh_conn_fail(c, f->tmp, "cannot sync", 0);
+}
+
+/* The commit in flight, completed where it is: 0, or its status. */
+static int
+complete(struct ssh_writer *f)
+{
+	int rc;
+
+	switch (f->fin) {
+	case FIN_DONE:
+		return 0;
+	case FIN_FAILED:
+		return f->rename_refused ?
+		    ssh_publish(f->c, f->tmp, f->path, f->off, 0) :
+		    report_refusal(f);
+	case FIN_RENAMING:	/* the reply was lost with the connection */
+		return ssh_publish(f->c, f->tmp, f->path, f->off, 1);
+	default:		/* the replies were, or some of them */
+		rc = step(f, sync_close, SLOW, "cannot sync");
+		return rc != 0 ? rc :
+		    ssh_publish(f->c, f->tmp, f->path, f->off, 0);
+	}
+}
+
+/* ssh_writer_flush() for self, a writer whose own requests stay in
+ * flight (NULL: none). */
+static int
+flush_as(struct ssh_conn *c, struct ssh_writer *self)
+{
+	struct ssh_writer *f;
+	int rc;
+
+	pthread_mutex_lock(&c->fin_mu);
+	/* Its replies on this session are taken by the connection's hook;
+	 * then it is the connection's no more. */
+	(void)ssh_conn_begin_as(c, SLOW, self);
+	if ((f = c->finishing) != NULL && !c->lost)
+		fin_settle(f);	/* the hook's, when self took them */
+	c->finishing = NULL;
+	c->finish_taker = NULL;
+	ssh_conn_end(c, 0);
+	if (f != NULL && (rc = complete(f)) != 0) {
+		ssh_writer_abort(f);
+		c->fin_rc = rc;
+	} else if (f != NULL) {
+		ssh_conn_progress(c);
+		writer_free(f);
+	}
+	rc = c->fin_rc;
+	pthread_mutex_unlock(&c->fin_mu);
+	return rc;
+}
+
+int
+ssh_writer_flush(struct ssh_conn *c)
+{
+	return flush_as(c, NULL);
+}
+
+int
+ssh_writer_commit(struct ssh_writer *w)
+{
+	int rc = flush_as(w->c, w);
+
+	if (rc == 0)
+		rc = queue_rest(w);
 	if (rc == 0)
 		rc = step(w, sync_close, SLOW, "cannot sync");
 	if (rc == 0)
-		rc = ssh_publish(w->c, w->tmp, w->path, w->off);
+		rc = ssh_publish(w->c, w->tmp, w->path, w->off, 0);
 	if (rc != 0) {
 		ssh_writer_abort(w);
 		return rc;
@@ -484,4 +702,18 @@ ssh_writer_commit(struct ssh_writer *w)
 	ssh_conn_progress(w->c);
 	writer_free(w);
 	return 0;
+}
+
+int
+ssh_writer_commit_later(struct ssh_writer *w)
+{
+	int rc = flush_as(w->c, w);
+
+	if (rc == 0)
+		rc = queue_rest(w);
+	if (rc == 0)
+		rc = step(w, send_ahead, SLOW, "cannot sync");
+	if (rc != 0)
+		ssh_writer_abort(w);
+	return rc;
 }

@@ -126,6 +126,15 @@ tw_close(struct ostream *os)
 	return transport_write_commit(w);
 }
 
+static int
+tw_close_later(struct ostream *os)
+{
+	struct transport_writer *w = os->state;
+
+	os->state = NULL;
+	return transport_write_commit_later(w);
+}
+
 static void
 tw_free(struct ostream *os)
 {
@@ -135,11 +144,15 @@ tw_free(struct ostream *os)
 static const struct ostream_ops tw_ops = {
 	.write = tw_write, .close = tw_close, .free = tw_free,
 };
+static const struct ostream_ops tw_later_ops = {
+	.write = tw_write, .close = tw_close_later, .free = tw_free,
+};
 
 struct ostream *
-ostream_transport_new(struct transport_writer *w)
+ostream_transport_new(struct transport_writer *w, int later)
 {
-	struct ostream *os = ostream_alloc(&tw_ops, NULL, w);
+	struct ostream *os = ostream_alloc(later ? &tw_later_ops : &tw_ops,
+	    NULL, w);
 
 	if (os == NULL)
 		transport_write_abort(w);

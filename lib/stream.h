@@ -35,8 +35,10 @@ int istream_read(struct istream *is, void *buf, size_t n, size_t *got);
 int istream_read_full(struct istream *is, void *buf, size_t n);
 void istream_free(struct istream *is);
 
-/* Sinks and sources.  They take ownership of the transport object. */
-struct ostream *ostream_transport_new(struct transport_writer *w);
+/* Sinks and sources.  They take ownership of the transport object.  With
+ * later, closing the sink starts the commit (transport_write_commit_later)
+ * instead of making it. */
+struct ostream *ostream_transport_new(struct transport_writer *w, int later);
 struct istream *istream_transport_new(struct transport_reader *r);
 /* An in-memory sink (for small objects and tests); bytes stay owned by the
  * stream until ostream_memory_take. */

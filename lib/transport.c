@@ -241,8 +241,8 @@ transport_write(struct transport_writer *w, const void *buf, size_t n)
 	return w->ops->write(w->f, buf, n);
 }
 
-int
-transport_write_commit(struct transport_writer *w)
+static int
+commit(struct transport_writer *w, int (*fn)(void *f))
 {
 	int rc;
 
@@ -251,9 +251,28 @@ transport_write_commit(struct transport_writer *w)
 		transport_write_abort(w);
 		return rc;
 	}
-	rc = w->ops->write_commit(w->f);
+	rc = fn(w->f);
 	free(w);
 	return rc;
+}
+
+int
+transport_write_commit(struct transport_writer *w)
+{
+	return commit(w, w->ops->write_commit);
+}
+
+int
+transport_write_commit_later(struct transport_writer *w)
+{
+	return commit(w, w->ops->write_commit_later ?
+	    w->ops->write_commit_later : w->ops->write_commit);
+}
+
+int
+transport_flush(struct transport *t)
+{
+	return t->ops->flush ? t->ops->flush(t->ctx) : 0;
 }
 
 void

@@ -65,8 +65,17 @@ void transport_read_close(struct transport_reader *r);
 int transport_write_open(struct transport *t, const char *path,
     struct transport_writer **w);
 int transport_write(struct transport_writer *w, const void *buf, size_t n);
-/* Makes the object durable and visible under its name; frees w. */
+/* Makes the object durable and visible under its name; frees w.  Objects
+ * committed before it are, too (their failure is returned). */
 int transport_write_commit(struct transport_writer *w);
+/* Starts the commit and goes on; frees w.  The commit completes while
+ * other objects are written: its outcome comes with the next commit of the
+ * same transport, or with transport_flush().  Commits complete in order,
+ * so an object committed after others appears after them. */
+int transport_write_commit_later(struct transport_writer *w);
+/* The commits started: 0 when every one is complete, or the first
+ * failure (reported). */
+int transport_flush(struct transport *t);
 /* Throws the temporary object away; frees w.  NULL is fine. */
 void transport_write_abort(struct transport_writer *w);
 

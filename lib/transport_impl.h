@@ -32,6 +32,10 @@ struct transport_ops {
 	int (*write_open)(void *ctx, const char *path, void **f);
 	int (*write)(void *f, const void *buf, size_t n);
 	int (*write_commit)(void *f);
+	/* NULL: write_commit. */
+	int (*write_commit_later)(void *f);
+	/* NULL: nothing is ever left in flight. */
+	int (*flush)(void *ctx);
 	void (*write_abort)(void *f);
 };
 

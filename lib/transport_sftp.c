@@ -284,6 +284,8 @@ rem_close(void *ctx)
 	struct remote *r = ctx, *old;
 	unsigned slot = 0;
 
+	(void)ssh_writer_flush(r->c);	/* reported */
+	r->c->fin_rc = 0;
 	if (r->c->lost) {
 		remote_free(r);
 		return;
@@ -740,6 +742,20 @@ rem_write_commit(void *fp)
 	return ssh_writer_commit(fp);
 }
 
+static int
+rem_write_commit_later(void *fp)
+{
+	return ssh_writer_commit_later(fp);
+}
+
+static int
+rem_flush(void *ctx)
+{
+	struct remote *r = ctx;
+
+	return ssh_writer_flush(r->c);
+}
+
 static void
 rem_write_abort(void *fp)
 {
@@ -764,5 +780,7 @@ const struct transport_ops transport_sftp_ops = {
 	.write_open = rem_write_open,
 	.write = rem_write,
 	.write_commit = rem_write_commit,
+	.write_commit_later = rem_write_commit_later,
+	.flush = rem_flush,
 	.write_abort = rem_write_abort,
 };

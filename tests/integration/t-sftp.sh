@@ -296,6 +296,16 @@ then
 		fail "full disk message: $(cat "$T/err")"
 	[ -z "$(find "$FULL/repo/sets" -name seal)" ] ||
 		fail "a set was sealed on a full disk"
+	# 4.5 MiB: every write is still in flight when the part is
+	# committed, so the refusals come while the next object is written.
+	head -c $((9 * 512 * 1024)) /dev/urandom >"$T/random/data"
+	expect_exit 12 bkp backup --policy "$T/full.ini" 2>"$T/err"
+	grep -q "no space left on the server" "$T/err" ||
+		fail "full disk message, commit in flight: $(cat "$T/err")"
+	[ -z "$(find "$FULL/repo/sets" -name seal)" ] ||
+		fail "a set was sealed on a full disk (commit in flight)"
+	[ -z "$(find "$FULL/repo/sets" -name '.tmp.*')" ] ||
+		fail "temporary files left on a full disk"
 	umount "$FULL"
 	trap _sshd_exit EXIT
 else

@@ -266,7 +266,7 @@ START_TEST(test_streams_over_transport)
 	ck_assert_ptr_nonnull(back);
 	/* Closing the stack commits the object. */
 	ck_assert_int_eq(transport_write_open(g_t, "s", &w), 0);
-	os = ostream_transport_new(w);
+	os = ostream_transport_new(w, 0);
 	ck_assert_ptr_nonnull(os);
 	ck_assert_int_eq(ostream_write(os, data, 200000), 0);
 	ck_assert_int_eq(transport_stat(g_t, "s", &size), -BKP_ENOTFOUND);
@@ -283,7 +283,7 @@ START_TEST(test_streams_over_transport)
 
 	/* Freeing an unclosed stack throws the object away. */
 	ck_assert_int_eq(transport_write_open(g_t, "t", &w), 0);
-	os = ostream_transport_new(w);
+	os = ostream_transport_new(w, 0);
 	ck_assert_int_eq(ostream_write(os, data, 1000), 0);
 	ostream_free(os);
 	ck_assert_int_eq(transport_stat(g_t, "t", &size), -BKP_ENOTFOUND);
