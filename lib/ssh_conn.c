@@ -415,13 +415,6 @@ ssh_conn_status(void)
 	return last_status;
 }
 
-void
-ssh_conn_close_file(struct ssh_conn *c, sftp_file f)
-{
-	ssh_conn_begin(c, 1);
-	sftp_close(f);
-	ssh_conn_end(c, 0);
-}
 
 /* A failure without a status from the server is the connection's. */
 static int

@@ -147,8 +147,6 @@ void ssh_conn_forget_readers(struct ssh_conn *c);
 /* The server's status (SSH_FX_*) for this thread's last failed call. */
 int ssh_conn_status(void);
 
-/* Closes a file handle, freeing it even when the connection is lost. */
-void ssh_conn_close_file(struct ssh_conn *c, sftp_file f);
 
 /* After a failed call on the remote path: the status for it, reported as
  * "URL: what: reason" unless it is -BKP_ENOTFOUND and quiet_missing. */

@@ -36,8 +36,8 @@ struct ssh_reader {
 	struct ssh_conn *c;
 	unsigned lane;		/* its channel: ssh_conn_lane(c, lane) */
 	sftp_session sftp;	/* that channel's SFTP session */
-	sftp_file f;
-	unsigned gen;		/* the session f belongs to */
+	struct ssh_pipe_handle h;	/* the object's (len 0: none) */
+	unsigned gen;		/* the session h belongs to */
 	uint64_t delivered;	/* bytes returned to the caller */
 	char *path;
 	struct slot s[READ_DEPTH];	/* ring: n slots from head */
@@ -58,12 +58,24 @@ struct ssh_reader {
  * instead of waiting for each other's.  Everything below runs under the
  * connection's mutex. */
 
+/* The close of the object's handle sent, its reply left to the next call
+ * on the channel. */
+static void
+close_later(struct ssh_reader *rd)
+{
+	if (rd->h.len > 0 && rd->gen == rd->c->gen)
+		ssh_conn_close_handle_later(rd->c, rd->lane, &rd->h);
+	rd->h.len = 0;
+}
+
 static void
 reader_free(struct ssh_reader *rd)
 {
-	if (rd->f != NULL)
-		ssh_conn_close_file(rd->c, rd->f);
-	rd->f = NULL;
+	if (rd->h.len > 0) {
+		if (ssh_conn_begin(rd->c, 1) == 0)
+			close_later(rd);
+		ssh_conn_end(rd->c, 0);
+	}
 	for (unsigned i = 0; i < READ_DEPTH; i++)
 		free(rd->s[i].data);
 	free(rd->rx);
@@ -79,18 +91,27 @@ begin(struct ssh_reader *rd)
 }
 
 /* Opens the object on the reader's channel (the first one if no other
- * can be had); -1 with the server's status kept for ssh_conn_fail. */
+ * can be had), with a raw open as on every channel but the first (libssh
+ * knows them only as channels); -1 with the server's status kept for
+ * ssh_conn_fail. */
 static int
 open_locked(struct ssh_reader *rd)
 {
 	struct ssh_conn *c = rd->c;
+	uint32_t id, got, status;
 
 	if ((rd->sftp = ssh_conn_lane(c, rd->lane)) == NULL) {
 		rd->lane = 0;
 		rd->sftp = c->sftp;
 	}
-	if ((rd->f = sftp_open(rd->sftp, rd->path, O_RDONLY, 0)) == NULL) {
-		c->sftp->errnum = sftp_get_error(rd->sftp);
+	id = ssh_pipe_id(rd->sftp);
+	if (ssh_pipe_open(rd->sftp, id, rd->path, SSH_FXF_READ, 0) != 0 ||
+	    ssh_pipe_handle(rd->sftp, &got, &status, &rd->h) != 0 ||
+	    got != id)
+		return -1;
+	if (status != SSH_FX_OK) {
+		rd->h.len = 0;
+		c->sftp->errnum = (int)status;
 		return -1;
 	}
 	rd->gen = c->gen;
@@ -295,7 +316,8 @@ request(struct ssh_reader *rd)
 			break;
 		}
 		id = ssh_pipe_id(rd->sftp);
-		if (ssh_pipe_read(rd->f, id, rd->next, rd->req) != 0) {
+		if (ssh_pipe_read_h(rd->sftp, &rd->h, id, rd->next,
+		    rd->req) != 0) {
 			rc = -1;
 			break;
 		}
@@ -386,8 +408,7 @@ read_locked(struct ssh_reader *rd, uint8_t *buf, size_t n, size_t *got)
 static int
 reopen(struct ssh_reader *rd)
 {
-	if (rd->f != NULL)
-		sftp_close(rd->f);	/* of the old session: just freed */
+	rd->h.len = 0;		/* of the old session */
 	rd->n = rd->head = rd->requested = 0;
 	rd->pos = 0;
 	rd->window = 8;
@@ -443,11 +464,8 @@ ssh_reader_close(struct ssh_reader *rd)
 	if (begin(rd) == 0 && rd->gen == rd->c->gen) {
 		settle(rd);
 		/* The next call on the lane takes the close's reply. */
-		if (rd->requested == 0 && rd->f != NULL) {
-			ssh_conn_close_later(rd->c, rd->lane, &rd->f->handle);
-			sftp_close(rd->f);
-			rd->f = NULL;
-		}
+		if (rd->requested == 0)
+			close_later(rd);
 	}
 	rd->requested = 0;
 	track(rd);

@@ -179,13 +179,6 @@ read_request(sftp_session s, const void *handle, size_t hl, uint32_t id,
 }
 
 int
-ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len)
-{
-	return read_request(f->sftp, ssh_string_data(f->handle),
-	    ssh_string_len(f->handle), id, off, len);
-}
-
-int
 ssh_pipe_read_h(sftp_session s, const struct ssh_pipe_handle *h, uint32_t id,
     uint64_t off, uint32_t len)
 {

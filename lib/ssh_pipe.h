@@ -64,9 +64,8 @@ int ssh_pipe_lstat(sftp_session s, uint32_t id, const char *path);
 int ssh_pipe_fsync(sftp_session s, uint32_t id,
     const struct ssh_pipe_handle *h);
 
-/* Sends SSH_FXP_READ of len bytes at off of file f: 0, or -1. */
-int ssh_pipe_read(sftp_file f, uint32_t id, uint64_t off, uint32_t len);
-/* The same for the handle h on the session's channel. */
+/* Sends SSH_FXP_READ of len bytes at off of the handle h on the
+ * session's channel: 0, or -1. */
 int ssh_pipe_read_h(sftp_session s, const struct ssh_pipe_handle *h,
     uint32_t id, uint64_t off, uint32_t len);
 
