@@ -1,6 +1,7 @@
 /* ssh_writer.c: writing objects over SFTP.  The design (write-once commit,
- * pipelined writes striped over several channels, resuming after a
- * reconnection) is explained at the top of transport_sftp.c.
+ * pipelined writes striped over several channels, commits completed while
+ * the next object is written, resuming after a reconnection) is explained
+ * at the top of transport_sftp.c.
  */
 #include <stdint.h>
 #include <stdio.h>

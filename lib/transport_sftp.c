@@ -33,9 +33,15 @@
  *   channel gets an fsync (fsync@openssh.com) and a close right behind
  *   its last write: the server takes a channel's requests in order, so
  *   each fsync follows that channel's writes, and together they make the
- *   file durable.  Once all are answered, the rename.  A part costs about
- *   three round trips beyond its bytes (the last replies, the rename, the
- *   next create), where it cost thirteen with one call at a time;
+ *   file durable.  Once all are answered, the rename.  The objects of a
+ *   set are committed ahead (transport_write_commit_later): the writer
+ *   sends the fsyncs and closes and goes on; the next object's create
+ *   travels while their replies come back, the rename follows it, and its
+ *   reply is taken by the next read of that channel; a failure comes with
+ *   the next commit, and the seal, committed at once, waits for them all.
+ *   A part costs about one round trip beyond its bytes (the next create),
+ *   where it cost three committing at once, and thirteen with one call at
+ *   a time;
  * - small things: a reader done with its object sends the close and goes
  *   on (ssh_conn_close_later); the seals of all sets are looked up with
  *   the lstats sent together (transport_stat_all); a connection its user
