@@ -50,15 +50,15 @@
  *   run verifies and prunes, without another handshake.
  * Measured (bench/sftp.sh, docs/BENCHMARKS.md: 1 GiB, chacha20-poly1305 on
  * both sides, a 2-CPU VM, delays from a loopback proxy), bkp backup /
- * restore against OpenSSH's sftp put / get: at +40 ms 87 / 84 MiB/s
- * against 45 / 45 (1.9x; with one write per round trip and libssh's
- * reads, bkp moved 5.7 and 14).  At +10 ms 132 / 120 against 146 / 135
- * (0.90x, 0.89x; 0.82-0.90x and 0.89-0.95x over three runs), and on
- * loopback 175 / 151 against 255 / 190: there the CPU is the limit (the
- * machine's two, shared with sshd and the delaying relay), as bkp hashes,
- * compresses and encrypts every byte besides SSH's cipher, while at
- * +10 ms OpenSSH's tools are held only by their one channel's 2 MiB
- * window (ssh cat: 148 MiB/s).
+ * restore against OpenSSH's sftp put / get: at +40 ms 93 / 83 MiB/s
+ * against 45 / 45 (2.1x, 1.9x; with one write per round trip and
+ * libssh's reads, bkp moved 5.7 and 14).  At +10 ms 148 / 142 against
+ * 154 / 147 (0.96x, 0.97x; the three runs 0.88-0.99x and 0.95-1.05x),
+ * and on loopback 170 / 181 against 277 / 249: there the CPU is the
+ * limit (the machine's two, shared with sshd and the delaying relay), as
+ * bkp hashes, compresses and encrypts every byte besides SSH's cipher,
+ * while at +10 ms OpenSSH's tools are held only by their one channel's
+ * 2 MiB window (ssh cat: 153 MiB/s).
  * SSH_OPTIONS_NODELAY is on: without it, downloads fell from ~130 to
  * ~57 MB/s on loopback.
  *
