@@ -54,7 +54,8 @@ ohash_write(struct ostream *os, const void *buf, size_t n)
 	struct hash_state *s = os->state;
 
 	crypto_generichash_update(&s->h, buf, n);
-	s->bytes += n;
+	/* Read by ostream_hash_bytes() in another thread (progress). */
+	__atomic_store_n(&s->bytes, s->bytes + n, __ATOMIC_RELAXED);
 	return ostream_write(os->next, buf, n);
 }
 
@@ -92,7 +93,7 @@ ostream_hash_bytes(const struct ostream *os)
 {
 	const struct hash_state *s = os->state;
 
-	return s->bytes;
+	return __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
 }
 
 void

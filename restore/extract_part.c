@@ -281,9 +281,12 @@ expected_entry(struct xworker *w, struct archive_entry *ae,
 	if (e == NULL && (e = extract_stream_first(x->m, path)) == NULL)
 		return NULL;
 	i = (size_t)(e - x->m->e);
-	if (!x->sel[i] || x->done[i] || e->where != WHERE_PART ||
-	    e->set != ref->set ||
-	    e->part != ref->part || e->type != pax_type(ae) ||
+	/* done[i] is only ever touched by the worker of the entry's part:
+	 * another one (an older copy of the path in another part) must not
+	 * read it while that worker writes it. */
+	if (e->where != WHERE_PART || e->set != ref->set ||
+	    e->part != ref->part || !x->sel[i] || x->done[i] ||
+	    e->type != pax_type(ae) ||
 	    archive_entry_hardlink(ae) != NULL ||
 	    (e->type == ENTRY_FILE && !(e->flags & ENTRY_STREAM) &&
 	    (uint64_t)archive_entry_size(ae) != e->size))
