@@ -242,13 +242,21 @@ ssh_conn_session_free(struct ssh_conn *c)
 sftp_session
 ssh_conn_lane(struct ssh_conn *c, unsigned k)
 {
+	sftp_session s;
+
 	if (k == 0)
 		return c->sftp;
 	if (k >= (unsigned)c->lanes || c->lost)
 		return NULL;
-	if (c->lane[k] == NULL)
-		ssh_channels_open(c);
-	return c->lane[k];
+	if (c->lane[k] != NULL)
+		return c->lane[k];
+	if ((s = sftp_new(c->ssh)) == NULL)
+		return NULL;
+	if (sftp_init(s) != 0) {
+		sftp_free(s);
+		return NULL;
+	}
+	return c->lane[k] = s;
 }
 
 void

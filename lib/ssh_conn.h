@@ -96,10 +96,6 @@ void ssh_conn_close(struct ssh_conn *c);
  * Between ssh_conn_begin() and ssh_conn_end(). */
 sftp_session ssh_conn_lane(struct ssh_conn *c, unsigned k);
 
-/* For ssh_conn_lane() (ssh_channels.c): opens every channel of c->lane[]
- * not open yet, all at once; a channel that fails stays NULL. */
-void ssh_channels_open(struct ssh_conn *c);
-
 /* For ssh_retry.c: sets up ssh, sftp and wd of c from c->t, c->o and
  * c->timeout (nothing else is used), or leaves them NULL. */
 int ssh_conn_connect(struct ssh_conn *c);
