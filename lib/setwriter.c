@@ -301,9 +301,12 @@ setwriter_commit(struct setwriter *sw, const struct manifest *m,
 	if ((sw->os && (rc = part_close(sw)) != 0) ||
 	    (rc = manifest_encode(m, &w)) != 0)
 		goto out;
+	/* The seal comes after every object of the set is in place (their
+	 * commits may still be in flight: transport_write_commit_later). */
 	if ((rc = setwriter_store_object(sw->r, sw->setid, sw->datakey,
 	    DATAKEY_OBJ_MANIFEST, "manifest", MANIFEST_MAGIC, w.data, w.len,
-	    &s->manifest)) != 0)
+	    &s->manifest)) != 0 ||
+	    (rc = transport_flush(repo_transport(sw->r))) != 0)
 		goto out;
 	wbuf_release(&w);
 	memcpy(s->setid, sw->setid, sizeof(s->setid));

@@ -198,7 +198,6 @@ ssh_conn_open(const struct ssh_target *t, const struct transport_opts *o,
 	}
 	if (pthread_mutex_init(&c->fin_mu, NULL) != 0) {
 		pthread_mutex_destroy(&c->mu);
-	pthread_mutex_destroy(&c->fin_mu);
 		free(c);
 		return -BKP_ENOMEM;
 	}
@@ -414,7 +413,6 @@ ssh_conn_status(void)
 {
 	return last_status;
 }
-
 
 /* A failure without a status from the server is the connection's. */
 static int

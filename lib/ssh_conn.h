@@ -147,7 +147,6 @@ void ssh_conn_forget_readers(struct ssh_conn *c);
 /* The server's status (SSH_FX_*) for this thread's last failed call. */
 int ssh_conn_status(void);
 
-
 /* After a failed call on the remote path: the status for it, reported as
  * "URL: what: reason" unless it is -BKP_ENOTFOUND and quiet_missing. */
 int ssh_conn_fail(struct ssh_conn *c, const char *path, const char *what,
