@@ -91,9 +91,9 @@ begin(struct ssh_reader *rd)
 }
 
 /* Opens the object on the reader's channel (the first one if no other
- * can be had), with a raw open as on every channel but the first (libssh
- * knows them only as channels); -1 with the server's status kept for
- * ssh_conn_fail. */
+ * can be had) with a raw open, as the writers do, so that the handle is
+ * ours to read and close without libssh; -1 with the server's status kept
+ * for ssh_conn_fail. */
 static int
 open_locked(struct ssh_reader *rd)
 {
