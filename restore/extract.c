@@ -213,18 +213,26 @@ add_stats(struct extract_stats *to, const struct extract_stats *from)
 }
 
 /* Opens the set reader of every set a part is read from, before the
- * workers share them. */
+ * workers share them; the set being restored has its reader open already
+ * (its seal and key read again cost four round trips over SFTP). */
 static int
 open_readers(struct extract *x, const struct part_ref *refs, size_t n)
 {
+	const char *top = setreader_seal(x->top)->setid;
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
-		if (x->readers[refs[i].set] == NULL &&
-		    (rc = setreader_open(x->r, x->m->sets[refs[i].set],
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = refs[i].set;
+
+		if (x->readers[k] != NULL)
+			continue;
+		if (strcmp(x->m->sets[k], top) == 0)
+			x->readers[k] = x->top;
+		else if ((rc = setreader_open(x->r, x->m->sets[k],
 		    x->o->trusted, x->o->ntrusted, x->sec,
-		    &x->readers[refs[i].set])) != 0)
+		    &x->readers[k])) != 0)
 			return rc;
+	}
 	return 0;
 }
 
@@ -380,7 +388,8 @@ extract_free(struct extract *x)
 		return;
 	if (x->readers)
 		for (uint32_t i = 0; i < x->m->nsets; i++)
-			setreader_free(x->readers[i]);
+			if (x->readers[i] != x->top)
+				setreader_free(x->readers[i]);
 	free(x->readers);
 	free(x->done);
 	free(x->sel);
