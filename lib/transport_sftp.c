@@ -48,8 +48,9 @@
  *   closes waits 30 s for the next open of the same server and keys
  *   (take_idle below), so that a backup ships its audit records, and bkp
  *   run verifies and prunes, without another handshake.
- * Measured (bench/sftp.sh, docs/BENCHMARKS.md: 1 GiB, chacha20-poly1305 on
- * both sides, a 2-CPU VM, delays from a loopback proxy), bkp backup /
+ * Measured (bench/sftp.sh at beceaab, a quiet run; docs/BENCHMARKS.md has
+ * the latest: 1 GiB, chacha20-poly1305 on both sides, a 2-CPU VM, delays
+ * from a loopback proxy), bkp backup /
  * restore against OpenSSH's sftp put / get: at +40 ms 93 / 83 MiB/s
  * against 45 / 45 (2.1x, 1.9x; with one write per round trip and
  * libssh's reads, bkp moved 5.7 and 14).  At +10 ms 148 / 142 against
