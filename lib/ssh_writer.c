@@ -685,15 +685,25 @@ ssh_writer_flush(struct ssh_conn *c)
 	return flush_as(c, NULL);
 }
 
-int
-ssh_writer_commit(struct ssh_writer *w)
+/* The commit in flight completed, the rest of w queued, then fn run on
+ * it: the start of both commits. */
+static int
+send_rest(struct ssh_writer *w, int (*fn)(struct ssh_writer *))
 {
 	int rc = flush_as(w->c, w);
 
 	if (rc == 0)
 		rc = queue_rest(w);
 	if (rc == 0)
-		rc = step(w, sync_close, SLOW, "cannot sync");
+		rc = step(w, fn, SLOW, "cannot sync");
+	return rc;
+}
+
+int
+ssh_writer_commit(struct ssh_writer *w)
+{
+	int rc = send_rest(w, sync_close);
+
 	if (rc == 0)
 		rc = ssh_publish(w->c, w->tmp, w->path, w->off, 0);
 	if (rc != 0) {
@@ -708,12 +718,8 @@ ssh_writer_commit(struct ssh_writer *w)
 int
 ssh_writer_commit_later(struct ssh_writer *w)
 {
-	int rc = flush_as(w->c, w);
+	int rc = send_rest(w, send_ahead);
 
-	if (rc == 0)
-		rc = queue_rest(w);
-	if (rc == 0)
-		rc = step(w, send_ahead, SLOW, "cannot sync");
 	if (rc != 0)
 		ssh_writer_abort(w);
 	return rc;
