@@ -269,6 +269,42 @@ chmod 755 "$RO/repo/sets"
 expect_exit 0 bkp backup --policy "$T/ro.ini" >/dev/null 2>&1
 [ "$(set_ids "$RO_URL" | wc -l)" -eq 1 ] || fail "no set after chmod 755"
 
+log "an object's name taken while it is written: refused, never replaced"
+# The first part's name is made on the server while the part uploads:
+# the rename of its commit, sent while the next object is written, is
+# refused, and the backup fails without touching the object.
+TAKEN=$T/taken
+mkdir -p "$TAKEN/src"
+head -c $((48 * 1024 * 1024)) /dev/urandom >"$TAKEN/src/big"
+# shellcheck disable=SC2086
+expect_exit 0 bkp init --repo "$SFTP_URL_BASE$TAKEN/repo" \
+    --pub "$KEYS/repo.pub" $SSHOPTS >/dev/null
+sftp_policy "$T/taken.ini" taken "$SFTP_URL_BASE$TAKEN/repo" \
+    "$SFTP_KNOWN_HOSTS"
+sed -i "s|^paths = .*|paths = $TAKEN/src|" "$T/taken.ini"
+"$BKP" backup --policy "$T/taken.ini" >/dev/null 2>"$T/err" &
+backup_pid=$!
+python3 - "$TAKEN/repo/sets" <<'PY' || fail "no set directory appeared"
+import os, sys, time
+sets = sys.argv[1]
+for _ in range(2000):
+    for d in os.listdir(sets):
+        with open(os.path.join(sets, d, "part-000000"), "x") as f:
+            f.write("taken\n")
+        sys.exit(0)
+    time.sleep(0.005)
+sys.exit(1)
+PY
+taken_rc=0
+wait "$backup_pid" || taken_rc=$?
+[ "$taken_rc" -eq 4 ] || fail "exit $taken_rc with the name taken: $(cat "$T/err")"
+grep -q "part-000000: cannot rename into place: an object of that name" \
+    "$T/err" || fail "name taken message: $(cat "$T/err")"
+[ "$(cat "$TAKEN"/repo/sets/*/part-000000)" = taken ] ||
+	fail "an object was replaced"
+[ -z "$(find "$TAKEN/repo/sets" -name seal -o -name '.tmp.*')" ] ||
+	fail "a seal or a temporary file after a refused rename"
+
 log "a full disk on the server"
 # A 4 MiB tmpfs holds the repository; 8 MiB of random data do not fit.
 FULL=$T/full
